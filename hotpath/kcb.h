@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kcb.h - the platform contract every variant is written against.
+ *
+ * A variant sees a small simulated kernel: tasks, CPUs, preempt counts,
+ * interrupts, atomics, locks and RCU.  kcb_user.h maps it onto threads,
+ * TLS and signals; kcb_kernel.h maps it onto the real kernel API.  Nothing
+ * outside hotpath/ may test __KERNEL__.
+ *
+ * Locking annotations, as in OpenBSD's kcov.c:
+ *	[I]	immutable after set-up
+ *	[M]	under the owner's lock (kcb_dev.lock) or the variant's mutex
+ *	[a]	atomic operations
+ *	[o]	owner only: the task itself, or an interrupt on its CPU
+ *	[c]	this CPU only (touched by the CPU and its interrupts)
+ */
+#ifndef KCB_H
+#define KCB_H
+
+#ifdef __KERNEL__
+#include "kcb_kernel.h"
+#else
+#include "kcb_user.h"
+#endif
+
+/* Modes, as in the OSes' kcov.h (values are ours). */
+#define KCB_MODE_NONE		0
+#define KCB_MODE_TRACE_PC	2
+#define KCB_MODE_TRACE_CMP	3
+/* Linux ORs this in while a task is switched out (KCOV_IN_CTXSW). */
+#define KCB_MODE_IN_CTXSW	(1u << 30)
+
+/* trace-cmp record: type, arg1, arg2, pc. */
+#define KCB_CMP_CONST		1u
+#define KCB_CMP_SIZE(n)		((uint64_t)(n) << 1)
+#define KCB_STRIDE_PC		1
+#define KCB_STRIDE_CMP		4
+
+/* OpenBSD's kd_state values. */
+#define KCB_STATE_NONE		0
+#define KCB_STATE_READY		1
+#define KCB_STATE_TRACE		2
+#define KCB_STATE_DYING		3
+
+/*
+ * A coverage descriptor: OpenBSD's kcov_dev, NetBSD's kcov_desc, FreeBSD's
+ * kcov_info, Linux's struct kcov.  Fields serve whichever front end reads
+ * them; kcb_dev_enable() keeps them consistent.
+ */
+struct kcb_dev {
+	uint64_t	*buf;		/* [a] word 0 = records, then records */
+	uint64_t	 nwords;	/* [I] words in buf, word 0 included
+					 *     (FreeBSD entries, Linux kcov_size) */
+	uint64_t	 nmemb;		/* [I] nwords - 1 (OpenBSD kd_nmemb,
+					 *     NetBSD bufnent) */
+	int		 state;		/* [M] KCB_STATE_* (OpenBSD, FreeBSD) */
+	int		 mode;		/* [M] KCB_MODE_* */
+	int		 intr;		/* [M] OpenBSD kd_intr: remote in interrupt */
+	int		 enabled;	/* [M] NetBSD */
+	int		 silenced;	/* [M] NetBSD */
+	uint64_t	 lost;		/* [M] records dropped by a move/copy */
+	kcb_spinlock_t	 lock;		/* Linux kcov->lock, for area moves */
+};
+
+/*
+ * A task: OpenBSD's proc, NetBSD's lwp, FreeBSD's thread and Linux's
+ * task_struct, reduced to what the hooks read.
+ */
+struct kcb_task {
+	struct kcb_dev	*kd;		/* [o] p_kd / l_kcov / td_kcov_info */
+	/* Linux keeps the descriptor inline in task_struct. */
+	unsigned int	 kcov_mode;	/* [o] READ_ONCE in the hook */
+	unsigned int	 kcov_size;	/* [o] words, word 0 included */
+	unsigned int	 kcov_nmemb;	/* [o] kcov_size - 1: read only when a
+					 *     Linux front end feeds a claim that
+					 *     bounds by nmemb (ablation pairs) */
+	uint64_t	*kcov_area;	/* [o] */
+	struct kcb_dev	*kcov;		/* [o] */
+	int		 kcov_sequence;	/* [o] */
+	int		 kcov_softirq;	/* [o] remote section in softirq */
+	/* FreeBSD: td_intr_nesting_level, td_intr_frame. */
+	int		 intr_nesting;	/* [o] */
+	void		*intr_frame;	/* [o] */
+	int		 id;		/* [I] */
+};
+
+/*
+ * A CPU: OpenBSD/NetBSD's cpu_info.  curcpu() returns it.  Variants keep
+ * their own per-CPU data in their own per-CPU variables.
+ */
+struct kcb_cpu {
+	struct kcb_cpu	*self;		/* [I] ci_self: what curcpu() loads */
+	struct kcb_task	*curtask;	/* [c] ci_curproc / ci_curlwp */
+	int		 idepth;	/* [c] OpenBSD ci_idepth: 0 outside intr */
+	int		 nb_idepth;	/* [c] NetBSD ci_idepth: -1 outside intr */
+	int		 cpuid;		/* [I] */
+};
+
+/*
+ * What a front end hands to a claim: where to write.  A front end fills
+ * both bounds from fields its OS keeps; each claim reads the one its OS
+ * bounds by, and the compiler drops the other load, so an upstream pairing
+ * pays exactly the loads the original does.
+ */
+struct kcb_sink {
+	uint64_t	*buf;
+	uint64_t	 nwords;	/* word 0 included */
+	uint64_t	 nmemb;		/* nwords - 1 */
+};
+
+/* Globals some front ends test first: OpenBSD kcov_cold, panicstr, db_active. */
+extern int kcb_cold;		/* [a] set until the first descriptor opens */
+extern const char *kcb_panicstr;	/* [a] never set here */
+extern int kcb_db_active;	/* [a] never set here */
+
+/* Set-up helpers shared by tests, benches and the module (kcb_common.c). */
+int  kcb_dev_init(struct kcb_dev *kd, uint64_t nwords);
+void kcb_dev_fini(struct kcb_dev *kd);
+void kcb_dev_reset(struct kcb_dev *kd);
+void kcb_task_enable(struct kcb_task *t, struct kcb_dev *kd, int mode);
+void kcb_task_attach(struct kcb_task *t, struct kcb_dev *kd);
+void kcb_task_disable(struct kcb_task *t);
+
+/*
+ * Threads.  kcb_thread_attach() makes the calling thread a CPU of the
+ * simulated machine (userland) or installs a fresh task on this CPU
+ * (kernel): curcpu() and current then point at it.  With pin, it is bound
+ * to CPU idx % ncpus first.  Returns the CPU it runs on, or -errno.
+ */
+int  kcb_thread_attach(int idx, bool pin);
+void kcb_thread_detach(void);
+/* Run fn(idx, arg) on n attached threads that start together; 0 or -errno. */
+int  kcb_parallel(int n, void (*fn)(int idx, void *arg), void *arg);
+int  kcb_ncpus(void);
+
+/* Interrupt bookkeeping that the OSes keep beside the preempt count:
+ * ci_idepth (OpenBSD, NetBSD) and td_intr_nesting_level (FreeBSD). */
+void kcb_intr_enter(bool soft);
+void kcb_intr_exit(bool soft);
+
+/* The words of a trace-cmp type for a comparison of 1 << size_log2 bytes. */
+static __always_inline uint64_t kcb_cmp_type(unsigned int size_log2, int is_const)
+{
+	return KCB_CMP_SIZE(size_log2) | (is_const ? KCB_CMP_CONST : 0);
+}
+
+#endif /* KCB_H */

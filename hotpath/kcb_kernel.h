@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcb_kernel.h - the contract on the real kernel API (Linux 6.1).
+ *
+ * curcpu() and current are this_cpu_read()s of kcb's per-CPU cpu record
+ * (asm volatile %gs loads, as the brief asks); its curtask is the kcb task
+ * of the kthread pinned to that CPU (kcb_thread_attach()).  The preempt
+ * count, in_task() and friends are the kernel's own.  Spinlocks, mutexes,
+ * local locks, RCU and irq save/restore are the kernel's: on PREEMPT_RT a
+ * spinlock_t sleeps, exactly as it does for kernel/kcov.c.
+ */
+#ifndef KCB_KERNEL_H
+#define KCB_KERNEL_H
+
+#include <linux/types.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/irqflags.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include <linux/local_lock.h>
+#include <linux/rcupdate.h>
+#include <linux/vmalloc.h>
+#include <linux/atomic.h>
+#include <linux/printk.h>
+
+#define kcb_noinline	noinline __attribute__((__noipa__))
+#define kcb_notrace	notrace
+
+#define kcb_cmpxchg(p, o, n)	cmpxchg((p), (o), (n))
+#define kcb_fetch_add(p, v)	((uint64_t)atomic64_fetch_add((v), (atomic64_t *)(p)))
+#define kcb_xchg(p, v)		xchg((p), (v))
+#define kcb_load_acquire(p)	smp_load_acquire(p)
+#define kcb_store_release(p, v)	smp_store_release((p), (v))
+#define kcb_smp_mb()		smp_mb()
+
+struct kcb_cpu;
+DECLARE_PER_CPU(struct kcb_cpu, kcb_pcpu);
+#define kcb_curcpu()		this_cpu_read(kcb_pcpu.self)
+#define kcb_current()		this_cpu_read(kcb_pcpu.curtask)
+#define kcb_preempt_count()	preempt_count()
+
+#define KCB_DEFINE_PER_CPU(type, name)	DEFINE_PER_CPU(type, name)
+#define KCB_DECLARE_PER_CPU(type, name)	DECLARE_PER_CPU(type, name)
+#define kcb_this_cpu_ptr(name)		this_cpu_ptr(&(name))
+#define kcb_per_cpu_ptr(name, cpu)	per_cpu_ptr(&(name), (cpu))
+#define kcb_smp_processor_id()		raw_smp_processor_id()
+#define KCB_MAX_CPUS			NR_CPUS
+
+/* kaslr_offset() needs _text, which modules cannot see: subtract the
+ * module's own base instead (one load and a sub), so module PCs are
+ * image-relative as kcov's are. */
+extern unsigned long kcb_kaslr_off;
+#define kcb_kaslr_offset()	READ_ONCE(kcb_kaslr_off)
+
+#define kcb_in_task()		in_task()
+#define kcb_in_serving_softirq() in_serving_softirq()
+#define kcb_in_hardirq()	in_hardirq()
+#define kcb_in_nmi()		in_nmi()
+#define kcb_in_softirq_really()	\
+	(in_serving_softirq() && !in_hardirq() && !in_nmi())
+
+typedef unsigned long kcb_irqflags_t;
+static __always_inline kcb_irqflags_t kcb_local_irq_save(void)
+{
+	unsigned long f;
+
+	local_irq_save(f);
+	return f;
+}
+#define kcb_local_irq_restore(f)	local_irq_restore(f)
+
+typedef spinlock_t kcb_spinlock_t;
+#define KCB_DEFINE_SPINLOCK(name)	DEFINE_SPINLOCK(name)
+#define kcb_spin_lock_init(l)		spin_lock_init(l)
+#define kcb_spin_lock(l)		spin_lock(l)
+#define kcb_spin_unlock(l)		spin_unlock(l)
+#define kcb_spin_lock_irqsave(l, f)	spin_lock_irqsave((l), (f))
+#define kcb_spin_unlock_irqrestore(l, f) spin_unlock_irqrestore((l), (f))
+
+typedef struct mutex kcb_mutex_t;
+#define KCB_DEFINE_MUTEX(name)		DEFINE_MUTEX(name)
+#define kcb_mutex_lock(m)		mutex_lock(m)
+#define kcb_mutex_unlock(m)		mutex_unlock(m)
+
+typedef local_lock_t kcb_local_lock_t;
+#define KCB_LOCAL_LOCK_INIT		INIT_LOCAL_LOCK(lock)
+#define kcb_local_lock_irqsave(l, f)	local_lock_irqsave((l), (f))
+#define kcb_local_unlock_irqrestore(l, f) local_unlock_irqrestore((l), (f))
+
+#define kcb_rcu_read_lock()		rcu_read_lock()
+#define kcb_rcu_read_unlock()		rcu_read_unlock()
+#define kcb_synchronize_rcu()		synchronize_rcu()
+#define kcb_rcu_dereference(p)		rcu_dereference(p)
+#define kcb_rcu_assign_pointer(p, v)	rcu_assign_pointer((p), (v))
+
+#define kcb_zalloc(size)		vzalloc(size)
+#define kcb_free(p)			vfree(p)
+#define kcb_log(...)			pr_info("kcovbench: " __VA_ARGS__)
+
+#endif /* KCB_KERNEL_H */

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kcb_user.c - the simulated kernel machine behind kcb_user.h: threads as
+ * CPUs, per-thread timer signals as interrupts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "kcb.h"
+
+__thread struct kcb_cpu *kcb_tls_cpu __attribute__((used, tls_model("local-exec")));
+__thread struct kcb_task *kcb_tls_current __attribute__((used, tls_model("local-exec")));
+__thread unsigned int kcb_tls_preempt_count __attribute__((used, tls_model("local-exec")));
+__thread int kcb_tls_cpuid __attribute__((used, tls_model("local-exec")));
+__thread volatile int kcb_tls_irqs_off;
+__thread volatile int kcb_tls_irq_pending;
+
+static __thread volatile int softirq_pending;
+static __thread void (*irq_hard)(void *);
+static __thread void (*irq_soft)(void *);
+static __thread void *irq_arg;
+static __thread timer_t irq_timer;
+static __thread int irq_timer_armed;
+static int next_cpuid;			/* [a] */
+
+#define KCB_SIM_SIGNAL	(SIGRTMIN + 3)
+
+void *kcb_zalloc(size_t size)
+{
+	void *p;
+
+	if (posix_memalign(&p, 4096, size ? size : 1))
+		return NULL;
+	memset(p, 0, size);
+	return p;
+}
+
+void kcb_free(void *p)
+{
+	free(p);
+}
+
+int kcb_ncpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	return CPU_COUNT(&set);
+}
+
+/* The idx-th CPU this process may run on. */
+static int allowed_cpu(int idx)
+{
+	cpu_set_t set;
+	int cpu, n = 0, want;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	want = idx % CPU_COUNT(&set);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && n++ == want)
+			return cpu;
+	return -EINVAL;
+}
+
+int kcb_thread_attach(int idx, bool pin)
+{
+	struct kcb_cpu *ci;
+	struct kcb_task *t;
+	int cpuid;
+
+	if (pin) {
+		cpu_set_t one;
+		int cpu = allowed_cpu(idx);
+
+		if (cpu < 0)
+			return cpu;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one))
+			return -EINVAL;
+	}
+	cpuid = __atomic_fetch_add(&next_cpuid, 1, __ATOMIC_RELAXED) % KCB_MAX_CPUS;
+	ci = kcb_zalloc(sizeof(*ci));
+	t = kcb_zalloc(sizeof(*t));
+	if (!ci || !t) {
+		kcb_free(ci);
+		kcb_free(t);
+		return -ENOMEM;
+	}
+	ci->self = ci;
+	ci->cpuid = cpuid;
+	ci->idepth = 0;
+	ci->nb_idepth = -1;
+	ci->curtask = t;
+	t->id = idx;
+	kcb_tls_cpu = ci;
+	kcb_tls_current = t;
+	kcb_tls_cpuid = cpuid;
+	kcb_tls_preempt_count = 0;
+	urcu_memb_register_thread();
+	return sched_getcpu();
+}
+
+void kcb_thread_detach(void)
+{
+	kcb_sim_irq_timer(0);
+	urcu_memb_unregister_thread();
+	kcb_free(kcb_tls_current);
+	kcb_free(kcb_tls_cpu);
+	kcb_tls_current = NULL;
+	kcb_tls_cpu = NULL;
+}
+
+struct par {
+	void (*fn)(int, void *);
+	void *arg;
+	pthread_barrier_t start;
+	int err;
+};
+
+struct par_thread {
+	struct par *par;
+	int idx;
+	pthread_t tid;
+};
+
+static void *par_main(void *p)
+{
+	struct par_thread *pt = p;
+	int cpu = kcb_thread_attach(pt->idx, true);
+
+	if (cpu < 0)
+		__atomic_store_n(&pt->par->err, cpu, __ATOMIC_RELAXED);
+	pthread_barrier_wait(&pt->par->start);
+	if (cpu >= 0) {
+		pt->par->fn(pt->idx, pt->par->arg);
+		kcb_thread_detach();
+	}
+	return NULL;
+}
+
+int kcb_parallel(int n, void (*fn)(int, void *), void *arg)
+{
+	struct par par = { .fn = fn, .arg = arg };
+	struct par_thread *pts;
+	int i, started = 0;
+
+	if (n <= 0)
+		return -EINVAL;
+	pts = calloc(n, sizeof(*pts));
+	if (!pts)
+		return -ENOMEM;
+	pthread_barrier_init(&par.start, NULL, n);
+	for (i = 0; i < n; i++) {
+		pts[i].par = &par;
+		pts[i].idx = i;
+		if (pthread_create(&pts[i].tid, NULL, par_main, &pts[i]))
+			break;
+		started++;
+	}
+	if (started < n) {
+		/* Cannot release a barrier sized for n: fail loudly. */
+		fprintf(stderr, "kcb_parallel: pthread_create failed\n");
+		abort();
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(pts[i].tid, NULL);
+	pthread_barrier_destroy(&par.start);
+	free(pts);
+	return par.err;
+}
+
+/* ---- interrupts ---- */
+
+void kcb_intr_enter(bool soft)
+{
+	(void)soft;
+	kcb_tls_cpu->idepth++;
+	kcb_tls_cpu->nb_idepth++;
+	kcb_tls_current->intr_nesting++;
+}
+
+void kcb_intr_exit(bool soft)
+{
+	(void)soft;
+	kcb_tls_current->intr_nesting--;
+	kcb_tls_cpu->nb_idepth--;
+	kcb_tls_cpu->idepth--;
+}
+
+void kcb_raise_softirq(void)
+{
+	softirq_pending = 1;
+}
+
+/* irq_exit(): run pending softirqs unless already in interrupt context. */
+static void run_softirq(void)
+{
+	while (softirq_pending &&
+	    !(kcb_tls_preempt_count & (KCB_HARDIRQ_MASK | KCB_SOFTIRQ_MASK))) {
+		softirq_pending = 0;
+		kcb_tls_preempt_count += KCB_SOFTIRQ_OFFSET;
+		kcb_intr_enter(true);
+		kcb_tls_irqs_off = 0;	/* softirqs run with irqs on */
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (irq_soft)
+			irq_soft(irq_arg);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		kcb_tls_irqs_off = 1;
+		kcb_intr_exit(true);
+		kcb_tls_preempt_count -= KCB_SOFTIRQ_OFFSET;
+	}
+}
+
+static void run_hardirq(void)
+{
+	int was_off = kcb_tls_irqs_off;
+
+	kcb_tls_irqs_off = 1;
+	kcb_tls_preempt_count += KCB_HARDIRQ_OFFSET;
+	kcb_intr_enter(false);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (irq_hard)
+		irq_hard(irq_arg);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	kcb_intr_exit(false);
+	kcb_tls_preempt_count -= KCB_HARDIRQ_OFFSET;
+	run_softirq();
+	kcb_tls_irqs_off = was_off;
+}
+
+void kcb_sim_irq_replay(void)
+{
+	kcb_tls_irq_pending = 0;
+	run_hardirq();
+}
+
+static void sim_signal(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (kcb_tls_cpu == NULL)
+		return;
+	if (kcb_tls_irqs_off)
+		kcb_tls_irq_pending = 1;
+	else
+		run_hardirq();
+	errno = saved;
+}
+
+static void sim_install(void)
+{
+	struct sigaction sa = { .sa_handler = sim_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(KCB_SIM_SIGNAL, &sa, NULL);
+}
+
+void kcb_sim_irq_handlers(void (*hard)(void *), void (*soft)(void *), void *arg)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, sim_install);
+	irq_hard = hard;
+	irq_soft = soft;
+	irq_arg = arg;
+}
+
+void kcb_sim_irq_raise(void)
+{
+	syscall(SYS_tgkill, getpid(), (pid_t)syscall(SYS_gettid), KCB_SIM_SIGNAL);
+}
+
+int kcb_sim_irq_timer(long period_ns)
+{
+	struct itimerspec its = { 0 };
+
+	if (period_ns <= 0) {
+		if (irq_timer_armed) {
+			timer_delete(irq_timer);
+			irq_timer_armed = 0;
+		}
+		return 0;
+	}
+	if (!irq_timer_armed) {
+		struct sigevent sev = { 0 };
+
+		sev.sigev_notify = SIGEV_THREAD_ID;
+		sev.sigev_signo = KCB_SIM_SIGNAL;
+		sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+		if (timer_create(CLOCK_MONOTONIC, &sev, &irq_timer))
+			return -errno;
+		irq_timer_armed = 1;
+	}
+	its.it_value.tv_nsec = period_ns % 1000000000L;
+	its.it_value.tv_sec = period_ns / 1000000000L;
+	its.it_interval = its.it_value;
+	return timer_settime(irq_timer, 0, &its, NULL) ? -errno : 0;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kcb_user.h - the contract in userland: a simulated kernel machine.
+ *
+ * One OS thread is one simulated CPU.  curcpu(), current and the preempt
+ * count are per-thread TLS words read with an asm volatile %fs load, so the
+ * compiler can neither merge nor hoist them: the same cost structure as a
+ * %gs-relative per-CPU read in a kernel.  Interrupts are a per-thread timer
+ * signal (kcb_user.c); "irqs off" defers it until kcb_local_irq_restore().
+ */
+#ifndef KCB_USER_H
+#define KCB_USER_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <pthread.h>
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((__always_inline__))
+#endif
+#define kcb_noinline	__attribute__((__noinline__, __noipa__))
+#define kcb_notrace	__attribute__((__no_instrument_function__))
+#define likely(x)	__builtin_expect(!!(x), 1)
+#define unlikely(x)	__builtin_expect(!!(x), 0)
+#define barrier()	__asm__ __volatile__("" ::: "memory")
+
+/* READ_ONCE/WRITE_ONCE: one untorn access.  Relaxed atomics emit a plain mov
+ * on x86-64 and tell ThreadSanitizer what the kernel's volatile means. */
+#define READ_ONCE(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+/* Atomics.  kcb_cmpxchg returns the old value, like atomic_cas_ulong(). */
+static __always_inline uint64_t kcb_cmpxchg(uint64_t *p, uint64_t old, uint64_t new)
+{
+	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST,
+	    __ATOMIC_SEQ_CST);
+	return old;
+}
+#define kcb_fetch_add(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+#define kcb_xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
+#define kcb_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define kcb_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define kcb_smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+/* ---- per-CPU state, in TLS (defined in kcb_user.c) ---- */
+struct kcb_cpu;
+struct kcb_task;
+extern __thread struct kcb_cpu *kcb_tls_cpu;
+extern __thread struct kcb_task *kcb_tls_current;
+extern __thread unsigned int kcb_tls_preempt_count;
+extern __thread int kcb_tls_cpuid;
+
+#if defined(__x86_64__)
+/* A %fs-relative load the compiler must emit every time. */
+#define KCB_TLS_LOAD(var) ({						\
+	__typeof__(var) v__;						\
+	__asm__ __volatile__("mov %%fs:" #var "@tpoff, %0" : "=r"(v__));	\
+	v__; })
+/* The same load without volatile: the compiler may merge it, as it may
+ * merge Linux's raw_cpu_read_4(__preempt_count). */
+#define KCB_TLS_LOAD_STABLE(var) ({					\
+	__typeof__(var) v__;						\
+	__asm__("mov %%fs:" #var "@tpoff, %0" : "=r"(v__));		\
+	v__; })
+#else
+#define KCB_TLS_LOAD(var)	(*(volatile __typeof__(var) *)&(var))
+#define KCB_TLS_LOAD_STABLE(var) (var)
+#endif
+
+#define kcb_curcpu()		KCB_TLS_LOAD(kcb_tls_cpu)
+#define kcb_current()		KCB_TLS_LOAD(kcb_tls_current)
+#define kcb_preempt_count()	KCB_TLS_LOAD_STABLE(kcb_tls_preempt_count)
+
+/* Per-CPU variables: an array indexed by the simulated CPU, found with one
+ * TLS load, as this_cpu_ptr() is one %gs load plus an add. */
+#define KCB_MAX_CPUS		256
+#define KCB_DEFINE_PER_CPU(type, name)	type name[KCB_MAX_CPUS]
+#define KCB_DECLARE_PER_CPU(type, name)	extern type name[KCB_MAX_CPUS]
+#define kcb_this_cpu_ptr(name)	(&(name)[KCB_TLS_LOAD(kcb_tls_cpuid)])
+#define kcb_per_cpu_ptr(name, cpu) (&(name)[(cpu)])
+#define kcb_smp_processor_id()	KCB_TLS_LOAD(kcb_tls_cpuid)
+
+/* Linux subtracts kaslr_offset() (&_text - __START_KERNEL: an lea and a
+ * sub) from _RET_IP_; a PIE's load bias is the same kind of constant. */
+extern char __executable_start[];
+#define kcb_kaslr_offset()	((uintptr_t)__executable_start)
+
+/* Linux's preempt_count layout. */
+#define KCB_SOFTIRQ_OFFSET	0x100u
+#define KCB_SOFTIRQ_MASK	0xff00u
+#define KCB_HARDIRQ_OFFSET	0x10000u
+#define KCB_HARDIRQ_MASK	0xf0000u
+#define KCB_NMI_MASK		0xf00000u
+
+#define kcb_in_task()	(!(kcb_preempt_count() &			\
+	(KCB_NMI_MASK | KCB_HARDIRQ_MASK | KCB_SOFTIRQ_OFFSET)))
+#define kcb_in_serving_softirq() (kcb_preempt_count() & KCB_SOFTIRQ_OFFSET)
+#define kcb_in_hardirq()	(kcb_preempt_count() & KCB_HARDIRQ_MASK)
+#define kcb_in_nmi()		(kcb_preempt_count() & KCB_NMI_MASK)
+#define kcb_in_softirq_really()	\
+	(kcb_in_serving_softirq() && !kcb_in_hardirq() && !kcb_in_nmi())
+
+/* ---- simulated interrupts (kcb_user.c) ---- */
+extern __thread volatile int kcb_tls_irqs_off;
+extern __thread volatile int kcb_tls_irq_pending;
+void kcb_sim_irq_replay(void);
+/* This thread's interrupt handlers; hard runs in hardirq, soft in a softirq
+ * it raised with kcb_raise_softirq(), run at irq exit as Linux does. */
+void kcb_sim_irq_handlers(void (*hard)(void *), void (*soft)(void *), void *arg);
+int  kcb_sim_irq_timer(long period_ns);	/* 0 stops; -errno on failure */
+void kcb_sim_irq_raise(void);		/* one interrupt, now */
+void kcb_raise_softirq(void);
+
+typedef unsigned long kcb_irqflags_t;
+static __always_inline kcb_irqflags_t kcb_local_irq_save(void)
+{
+	kcb_irqflags_t f = kcb_tls_irqs_off;
+
+	kcb_tls_irqs_off = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return f;
+}
+static __always_inline void kcb_local_irq_restore(kcb_irqflags_t f)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	kcb_tls_irqs_off = (int)f;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!f && unlikely(kcb_tls_irq_pending))
+		kcb_sim_irq_replay();
+}
+
+/* ---- locks ---- */
+/* A test-and-test-and-set spinlock: an atomic RMW to take, a release store
+ * to drop, spinning on plain loads, as the kernel's uncontended fast path. */
+typedef struct { int locked; } kcb_spinlock_t;
+#define KCB_DEFINE_SPINLOCK(name)	kcb_spinlock_t name = { 0 }
+static __always_inline void kcb_spin_lock_init(kcb_spinlock_t *l) { l->locked = 0; }
+static __always_inline void kcb_spin_lock(kcb_spinlock_t *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
+			__builtin_ia32_pause();
+	}
+}
+static __always_inline void kcb_spin_unlock(kcb_spinlock_t *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+#define kcb_spin_lock_irqsave(l, f)	do { (f) = kcb_local_irq_save(); kcb_spin_lock(l); } while (0)
+#define kcb_spin_unlock_irqrestore(l, f) do { kcb_spin_unlock(l); kcb_local_irq_restore(f); } while (0)
+
+typedef pthread_mutex_t kcb_mutex_t;
+#define KCB_DEFINE_MUTEX(name)	kcb_mutex_t name = PTHREAD_MUTEX_INITIALIZER
+#define kcb_mutex_lock(m)	pthread_mutex_lock(m)
+#define kcb_mutex_unlock(m)	pthread_mutex_unlock(m)
+
+/* local_lock_irqsave() on a !RT kernel is local_irq_save() on this CPU. */
+typedef struct { int unused; } kcb_local_lock_t;
+#define KCB_LOCAL_LOCK_INIT	{ 0 }
+#define kcb_local_lock_irqsave(l, f)	do { (void)(l); (f) = kcb_local_irq_save(); } while (0)
+#define kcb_local_unlock_irqrestore(l, f) do { (void)(l); kcb_local_irq_restore(f); } while (0)
+
+/* ---- RCU: liburcu's memb flavour ---- */
+#include <urcu/urcu-memb.h>
+#define kcb_rcu_read_lock()	urcu_memb_read_lock()
+#define kcb_rcu_read_unlock()	urcu_memb_read_unlock()
+#define kcb_synchronize_rcu()	urcu_memb_synchronize_rcu()
+#define kcb_rcu_dereference(p)	rcu_dereference(p)
+#define kcb_rcu_assign_pointer(p, v) rcu_assign_pointer((p), (v))
+
+/* ---- memory, logging ---- */
+void *kcb_zalloc(size_t size);
+void kcb_free(void *p);
+#define kcb_log(...)		fprintf(stderr, __VA_ARGS__)
+#include <stdio.h>
+
+#endif /* KCB_USER_H */

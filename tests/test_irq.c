@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_irq.c - (d) simulated interrupts: records made in hardirq and
+ * softirq context appear only where the front end's origin allows them.
+ * The expectation table is written from the reference catalogue, not from
+ * the variants.
+ */
+#include <stdlib.h>
+#include "test_irq.h"
+
+enum { CTX_TASK = 1, CTX_HARD = 2, CTX_SOFT = 3 };
+
+/* What each OS lets through (variants.md section 1). */
+static int allowed(const char *fe, int ctx, int kcov_softirq, int kd_intr)
+{
+	if (ctx == CTX_TASK)
+		return 1;
+	if (!strncmp(fe, "obsd-", 5))
+		return kd_intr;			/* inintr(ci) && !kd_intr */
+	if (!strcmp(fe, "linux"))
+		return ctx == CTX_SOFT && kcov_softirq;
+	return 0;				/* freebsd, netbsd: never */
+}
+
+static const struct kcb_combo *cur;
+static uint64_t nirq;
+
+static void hard(void *arg)
+{
+	(void)arg;
+	cur->trace_cmp8(CTX_HARD, nirq);
+	kcb_raise_softirq();
+}
+
+static void soft(void *arg)
+{
+	(void)arg;
+	cur->trace_cmp8(CTX_SOFT, nirq++);
+}
+
+struct irq_arg {
+	const struct kcb_combo *c;
+	int errors;
+};
+
+static int count_ctx(const struct kcb_dev *kd, uint64_t ctx)
+{
+	int n = 0;
+
+	for (uint64_t i = 0; i < kd->buf[0]; i++)
+		n += kd->buf[1 + i * 4 + 1] == ctx;
+	return n;
+}
+
+static void irq_fn(int idx, void *p)
+{
+	struct irq_arg *a = p;
+	struct kcb_task *t = kcb_current();
+	struct kcb_dev kd;
+	int soft_flag, intr_flag, ctx, i;
+
+	(void)idx;
+	cur = a->c;
+	kcb_sim_irq_handlers(hard, soft, NULL);
+	if (kcb_dev_init(&kd, 1024 * 4 + 1)) {
+		a->errors++;
+		return;
+	}
+	for (soft_flag = 0; soft_flag <= 1; soft_flag++) {
+		for (intr_flag = 0; intr_flag <= 1; intr_flag++) {
+			kcb_dev_reset(&kd);
+			kcb_task_enable(t, &kd, KCB_MODE_TRACE_CMP);
+			t->kcov_softirq = soft_flag;
+			kd.intr = intr_flag;
+			for (i = 0; i < 8; i++) {
+				cur->trace_cmp8(CTX_TASK, i);
+				kcb_sim_irq_raise();
+			}
+			/* Raised with irqs off: deferred to the restore. */
+			kcb_irqflags_t f = kcb_local_irq_save();
+			uint64_t before = nirq;
+			kcb_sim_irq_raise();
+			if (nirq != before) {
+				kcb_log("%s: an interrupt ran with irqs off\n", cur->fe->name);
+				a->errors++;
+			}
+			kcb_local_irq_restore(f);
+			if (nirq != before + 1) {
+				kcb_log("%s: an interrupt raised with irqs off was not replayed at restore\n",
+				    cur->fe->name);
+				a->errors++;
+			}
+			kcb_task_disable(t);
+			for (ctx = CTX_TASK; ctx <= CTX_SOFT; ctx++) {
+				int want = allowed(cur->fe->name, ctx, soft_flag, intr_flag)
+				    ? (ctx == CTX_TASK ? 8 : 9) : 0;
+				int got = count_ctx(&kd, ctx);
+
+				if (got != want) {
+					kcb_log("%s/%s: ctx %d kcov_softirq %d kd_intr %d: %d records, want %d\n",
+					    cur->fe->name, cur->pair->name, ctx,
+					    soft_flag, intr_flag, got, want);
+					a->errors++;
+				}
+			}
+		}
+	}
+	t->kcov_softirq = 0;
+	kcb_dev_fini(&kd);
+}
+
+int twin_irq(const struct kcb_combo *c)
+{
+	struct irq_arg a = { .c = c };
+
+	nirq = 0;
+	return kcb_parallel(1, irq_fn, &a) ? 1 : a.errors;
+}

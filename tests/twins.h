@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * twins.h - correctness twins of every combo, written against the contract
+ * so that the same checks run in userland and inside the module.
+ * Each returns 0 on success or the number of problems found, and logs them.
+ */
+#ifndef KCB_TWINS_H
+#define KCB_TWINS_H
+
+#include "../variants/variant.h"
+
+/* (a) per-thread buffers: own sequence, exact count, clean overflow. */
+int twin_per_thread(const struct kcb_combo *c, int nthreads, uint64_t nrec);
+/* (b) one shared buffer: nothing lost, duplicated or torn; exact count. */
+int twin_shared(const struct kcb_combo *c, int nthreads, uint64_t nrec);
+/* (c) trace-cmp record layout and type encoding, switch included. */
+int twin_cmp_layout(const struct kcb_combo *c);
+
+#endif

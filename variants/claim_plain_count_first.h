@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * claim "plain-count-first": Linux kernel/kcov.c since 2022 (v6.0,
+ * __sanitizer_cov_trace_pc() and write_comp_data()).
+ * No atomics: one task owns the buffer.  Publish the count first, then a
+ * compiler barrier, then the record, so an interrupt that recurses into the
+ * hook after the count is published cannot overwrite this record.
+ * Bound: pos < t->kcov_size (words, count word included).
+ */
+#define CLAIM_plain_count_first_SHAREABLE	0
+#define CLAIM_plain_count_first_ORIGIN	"Linux kernel/kcov.c v6.0+ __sanitizer_cov_trace_pc()/write_comp_data()"
+
+static __always_inline void claim_plain_count_first_rec(struct kcb_sink s,
+    const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+	if (stride == KCB_STRIDE_PC) {
+		uint64_t pos = READ_ONCE(s.buf[0]) + 1;
+
+		if (likely(pos < s.nwords)) {
+			WRITE_ONCE(s.buf[0], pos);
+			barrier();
+			s.buf[pos] = w0;
+		}
+	} else {
+		uint64_t count = READ_ONCE(s.buf[0]);
+		uint64_t start = 1 + count * KCB_STRIDE_CMP;
+		uint64_t end_pos = (start + KCB_STRIDE_CMP) * sizeof(uint64_t);
+
+		if (likely(end_pos <= s.nwords * sizeof(uint64_t))) {
+			WRITE_ONCE(s.buf[0], count + 1);
+			barrier();
+			s.buf[start] = w0;
+			s.buf[start + 1] = w1;
+			s.buf[start + 2] = w2;
+			s.buf[start + 3] = w3;
+		}
+	}
+}
+
+/*
+ * kcov_move_area(): append what fits, truncating the rest; the caller holds
+ * the owner's lock (kcov->lock), since nothing here is atomic.
+ */
+static __always_inline void claim_plain_count_first_copy(struct kcb_sink dst,
+    struct kcb_dev *kd, const uint64_t *src, const int stride)
+{
+	uint64_t used = READ_ONCE(dst.buf[0]);
+	uint64_t room = (dst.nwords - 1) / stride - used;
+	uint64_t n = src[0], take = n < room ? n : room;
+
+	memcpy(&dst.buf[1 + used * stride], &src[1], take * stride * sizeof(uint64_t));
+	WRITE_ONCE(dst.buf[0], used + take);
+	kd->lost += n - take;
+}

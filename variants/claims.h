@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The claims (one claim_<id>.h each) and the pairs a front end is built
+ * with: X(id, "name", pc claim, cmp claim, broken).  A pair uses one claim
+ * for trace-pc records and one for trace-cmp records, because FreeBSD does.
+ */
+#include "claim_cas.h"
+#include "claim_plain_count_first.h"
+#include "claim_plain_store_first.h"
+#include "claim_write_then_cas.h"
+#include "claim_fadd.h"
+#include "claim_broken_racy.h"
+
+#define KCB_PAIRS(X)									\
+	X(cas,			"cas",			cas, cas, 0)			\
+	X(plain_count_first,	"plain-count-first",	plain_count_first, plain_count_first, 0) \
+	X(plain_store_first,	"plain-store-first",	plain_store_first, plain_store_first, 0) \
+	X(write_then_cas,	"write-then-cas",	write_then_cas, write_then_cas, 0) \
+	X(fadd,			"fadd",			fadd, fadd, 0)			\
+	X(store_first_wcas,	"plain-store-first+write-then-cas", plain_store_first, write_then_cas, 0) \
+	X(broken_racy,		"broken-racy",		broken_racy, broken_racy, 1)

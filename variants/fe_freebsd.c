@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * front end "freebsd": FreeBSD sys/kern/kern_kcov.c (stable/14),
+ * __sanitizer_cov_trace_pc() -> cov_trace_pc -> trace_pc() -> get_kinfo().
+ * The hook loads the tracer pointer atomically and calls through it;
+ * td = curthread; reject in interrupt (td_intr_nesting_level > 0 or
+ * td_intr_frame); info = td->td_kcov_info; acquire-load of info->state ==
+ * RUNNING; then the mode.  trace_switch calls trace_cmp() per case.
+ */
+#include "variant.h"
+
+#define FE			freebsd
+#define FE_NAME			"freebsd"
+#define FE_ORIGIN		"FreeBSD sys/kern/kern_kcov.c (stable/14) get_kinfo()"
+#define FE_SWITCH_PER_CASE	1
+#define FE_INDIRECT		1
+
+static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
+{
+	struct kcb_task *td = kcb_current();
+	struct kcb_dev *info;
+
+	if (td->intr_nesting > 0 || td->intr_frame != NULL)
+		return false;
+	info = td->kd;
+	if (info == NULL || kcb_load_acquire(&info->state) != KCB_STATE_TRACE)
+		return false;
+	if (info->mode != mode)
+		return false;
+	s->buf = info->buf;
+	s->nwords = info->nwords;
+	s->nmemb = info->nmemb;
+	return true;
+}
+
+static __always_inline uintptr_t fe_pc(uintptr_t ret) { return ret; }
+
+#include "template.h"

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * front end "linux": Linux kernel/kcov.c (v6.1 .. v6.18),
+ * check_kcov_mode() and canonicalize_ip().
+ * t = current; reject unless in_task() or (in_softirq_really() and
+ * t->kcov_softirq); READ_ONCE(t->kcov_mode), barrier(), equality with the
+ * wanted mode (a KCOV_IN_CTXSW bit makes it fail); area and size from the
+ * task.  PC = _RET_IP_ - kaslr_offset().  write_comp_data() re-runs the
+ * check for every switch case.
+ */
+#include "variant.h"
+
+#define FE			lnx
+#define FE_NAME			"linux"
+#define FE_ORIGIN		"Linux kernel/kcov.c v6.1 check_kcov_mode()"
+#define FE_SWITCH_PER_CASE	1
+#define FE_INDIRECT		0
+
+static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
+{
+	struct kcb_task *t = kcb_current();
+	unsigned int m;
+
+	if (!kcb_in_task() && !(kcb_in_softirq_really() && t->kcov_softirq))
+		return false;
+	m = READ_ONCE(t->kcov_mode);
+	barrier();
+	if (m != (unsigned int)mode)
+		return false;
+	s->buf = t->kcov_area;
+	s->nwords = t->kcov_size;
+	s->nmemb = t->kcov_nmemb;
+	return true;
+}
+
+static __always_inline uintptr_t fe_pc(uintptr_t ret)
+{
+	return ret - kcb_kaslr_offset();
+}
+
+#include "template.h"

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * front end "netbsd": NetBSD sys/kern/subr_kcov.c (1.18),
+ * __sanitizer_cov_trace_pc() and trace_cmp().
+ * Reject if cold or in interrupt (curcpu()->ci_idepth >= 0; it rests at
+ * -1); kd = curlwp->l_kcov; enabled, silenced, mode.  Each switch case
+ * goes through trace_cmp(), which checks again.
+ */
+#include "variant.h"
+
+#define FE			netbsd
+#define FE_NAME			"netbsd"
+#define FE_ORIGIN		"NetBSD sys/kern/subr_kcov.c 1.18"
+#define FE_SWITCH_PER_CASE	1
+#define FE_INDIRECT		0
+
+static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
+{
+	struct kcb_dev *kd;
+
+	if (unlikely(READ_ONCE(kcb_cold)))
+		return false;
+	if (kcb_curcpu()->nb_idepth >= 0)
+		return false;
+	kd = kcb_current()->kd;			/* curlwp->l_kcov */
+	if (likely(kd == NULL))
+		return false;
+	if (!kd->enabled || kd->silenced || kd->mode != mode)
+		return false;
+	s->buf = kd->buf;
+	s->nmemb = kd->nmemb;
+	s->nwords = kd->nwords;
+	return true;
+}
+
+static __always_inline uintptr_t fe_pc(uintptr_t ret) { return ret; }
+
+#include "template.h"

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * front end "obsd-1.49": OpenBSD sys/dev/kcov.c rev 1.49, kd_curproc()
+ * ("Read curcpu once in kcov code hot paths").
+ * kcov_cold first; ci = curcpu() once; kd = ci->ci_curproc->p_kd; mode;
+ * panicstr/db_active only after a match; inintr(ci) && !kd_intr.
+ * trace_switch looks up once and passes kd to trace_cmp().
+ */
+#include "variant.h"
+
+#define FE			obsd_149
+#define FE_NAME			"obsd-1.49"
+#define FE_ORIGIN		"OpenBSD sys/dev/kcov.c rev 1.49 kd_curproc()"
+#define FE_SWITCH_PER_CASE	0
+#define FE_INDIRECT		0
+
+static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
+{
+	struct kcb_cpu *ci;
+	struct kcb_dev *kd;
+
+	if (unlikely(READ_ONCE(kcb_cold)))
+		return false;
+	ci = kcb_curcpu();
+	kd = ci->curtask->kd;
+	if (likely(kd == NULL) || kd->mode != mode)
+		return false;
+	if (unlikely(READ_ONCE(kcb_panicstr) || READ_ONCE(kcb_db_active)))
+		return false;
+	if (ci->idepth > 0 && kd->intr == 0)
+		return false;
+	s->buf = kd->buf;
+	s->nmemb = kd->nmemb;
+	s->nwords = kd->nwords;
+	return true;
+}
+
+static __always_inline uintptr_t fe_pc(uintptr_t ret) { return ret; }
+
+#include "template.h"

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * template.h - included at the end of each fe_<id>.c: builds that front end
+ * with every claim pair of claims.h.
+ *
+ * The front end file defines, before including this:
+ *   FE			its C id (as in frontends.h)
+ *   FE_NAME, FE_ORIGIN	strings for `kcovbench list`
+ *   FE_SWITCH_PER_CASE	1 if trace_switch re-runs the lookup per case
+ *			(Linux write_comp_data(), NetBSD/FreeBSD trace_cmp())
+ *   FE_INDIRECT	1 if the hook calls the tracer through a function
+ *			pointer read atomically (FreeBSD cov_trace_pc)
+ *   fe_lookup(mode, &sink)  true if this context may record in mode
+ *   fe_pc(ret)		the PC to store for a return address
+ *
+ * Each pair gets the eleven __sanitizer_cov_* hooks as real out-of-line
+ * functions (named kcb_<fe>__<pair>__<hook>; objcopy --redefine-sym gives
+ * them the compiler's names), loops that call them directly, and a move.
+ */
+#include "claims.h"
+
+#define KCB_CAT_(a, b)		a##b
+#define KCB_CAT(a, b)		KCB_CAT_(a, b)
+#define KCB_SYM_(fe, pair, name) kcb_##fe##__##pair##__##name
+#define KCB_SYM(fe, pair, name)	KCB_SYM_(fe, pair, name)
+#define KCB_RET_IP()		((uintptr_t)__builtin_return_address(0))
+#define KCB_HOOK		kcb_notrace kcb_noinline
+
+const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = { FE_NAME, FE_ORIGIN };
+
+#define KCB_CMP_HOOK(P, name, T, type)					\
+KCB_HOOK void KCB_SYM(FE, P, name)(T a1, T a2)				\
+{										\
+	KCB_SYM(FE, P, cmp)(type, a1, a2, KCB_RET_IP());			\
+}
+
+#define KCB_PAIR(P, pname, pcc, cmpc, is_broken)				\
+static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
+{										\
+	struct kcb_sink s;							\
+										\
+	if (fe_lookup(KCB_MODE_TRACE_PC, &s))					\
+		claim_##pcc##_rec(s, KCB_STRIDE_PC, fe_pc(ret), 0, 0, 0);	\
+}										\
+static __always_inline void KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
+    uint64_t a1, uint64_t a2, uintptr_t ret)					\
+{										\
+	struct kcb_sink s;							\
+										\
+	if (fe_lookup(KCB_MODE_TRACE_CMP, &s))					\
+		claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type, a1, a2, fe_pc(ret)); \
+}										\
+/* FreeBSD's tracers, reached through cov_trace_pc / cov_trace_cmp. */	\
+KCB_HOOK void KCB_SYM(FE, P, impl_pc)(uintptr_t ret)			\
+{										\
+	KCB_SYM(FE, P, do_pc)(ret);						\
+}										\
+KCB_HOOK void KCB_SYM(FE, P, impl_cmp)(uint64_t type, uint64_t a1,	\
+    uint64_t a2, uintptr_t ret)							\
+{										\
+	KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);				\
+}										\
+void (*KCB_SYM(FE, P, fp_pc))(uintptr_t) = KCB_SYM(FE, P, impl_pc);	\
+void (*KCB_SYM(FE, P, fp_cmp))(uint64_t, uint64_t, uint64_t, uintptr_t) =	\
+    KCB_SYM(FE, P, impl_cmp);						\
+static __always_inline void KCB_SYM(FE, P, cmp)(uint64_t type,		\
+    uint64_t a1, uint64_t a2, uintptr_t ret)					\
+{										\
+	if (FE_INDIRECT) {							\
+		void (*fn)(uint64_t, uint64_t, uint64_t, uintptr_t) =		\
+		    READ_ONCE(KCB_SYM(FE, P, fp_cmp));			\
+		if (fn)								\
+			fn(type, a1, a2, ret);					\
+	} else {								\
+		KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);			\
+	}									\
+}										\
+KCB_HOOK void KCB_SYM(FE, P, trace_pc)(void)				\
+{										\
+	if (FE_INDIRECT) {							\
+		void (*fn)(uintptr_t) = READ_ONCE(KCB_SYM(FE, P, fp_pc));	\
+		if (fn)								\
+			fn(KCB_RET_IP());					\
+	} else {								\
+		KCB_SYM(FE, P, do_pc)(KCB_RET_IP());				\
+	}									\
+}										\
+KCB_CMP_HOOK(P, trace_cmp1, uint8_t, KCB_CMP_SIZE(0))			\
+KCB_CMP_HOOK(P, trace_cmp2, uint16_t, KCB_CMP_SIZE(1))			\
+KCB_CMP_HOOK(P, trace_cmp4, uint32_t, KCB_CMP_SIZE(2))			\
+KCB_CMP_HOOK(P, trace_cmp8, uint64_t, KCB_CMP_SIZE(3))			\
+KCB_CMP_HOOK(P, trace_const_cmp1, uint8_t, KCB_CMP_SIZE(0) | KCB_CMP_CONST)	\
+KCB_CMP_HOOK(P, trace_const_cmp2, uint16_t, KCB_CMP_SIZE(1) | KCB_CMP_CONST) \
+KCB_CMP_HOOK(P, trace_const_cmp4, uint32_t, KCB_CMP_SIZE(2) | KCB_CMP_CONST) \
+KCB_CMP_HOOK(P, trace_const_cmp8, uint64_t, KCB_CMP_SIZE(3) | KCB_CMP_CONST) \
+KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
+{										\
+	uintptr_t ret = KCB_RET_IP();						\
+	uint64_t i, ncases, type;						\
+	struct kcb_sink s = { 0 };						\
+										\
+	/* OpenBSD looks the descriptor up once, before decoding. */		\
+	if (!FE_SWITCH_PER_CASE && !fe_lookup(KCB_MODE_TRACE_CMP, &s))	\
+		return;								\
+	ncases = cases[0];							\
+	switch (cases[1]) {							\
+	case 8:  type = KCB_CMP_SIZE(0); break;					\
+	case 16: type = KCB_CMP_SIZE(1); break;					\
+	case 32: type = KCB_CMP_SIZE(2); break;					\
+	case 64: type = KCB_CMP_SIZE(3); break;					\
+	default: return;							\
+	}									\
+	type |= KCB_CMP_CONST;							\
+	for (i = 0; i < ncases; i++) {						\
+		if (FE_SWITCH_PER_CASE)						\
+			KCB_SYM(FE, P, cmp)(type, cases[i + 2], val, ret);	\
+		else								\
+			claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type,		\
+			    cases[i + 2], val, fe_pc(ret));			\
+	}									\
+}										\
+kcb_noinline void KCB_SYM(FE, P, loop_pc)(uint64_t n)			\
+{										\
+	for (uint64_t i = 0; i < n; i++)					\
+		KCB_SYM(FE, P, trace_pc)();					\
+}										\
+kcb_noinline void KCB_SYM(FE, P, loop_cmp)(uint64_t n, uint64_t tag)	\
+{										\
+	for (uint64_t i = 0; i < n; i++)					\
+		KCB_SYM(FE, P, trace_cmp8)(tag, i);				\
+}										\
+kcb_noinline void KCB_SYM(FE, P, loop_switch)(uint64_t n, uint64_t *cases) \
+{										\
+	for (uint64_t i = 0; i < n; i++)					\
+		KCB_SYM(FE, P, trace_switch)(i, cases);			\
+}										\
+kcb_noinline void KCB_SYM(FE, P, move)(struct kcb_dev *dst,		\
+    const uint64_t *src, int stride)						\
+{										\
+	struct kcb_sink d = { dst->buf, dst->nwords, dst->nmemb };		\
+	kcb_irqflags_t f;							\
+										\
+	if (stride == KCB_STRIDE_PC) {						\
+		if (CLAIM_##pcc##_SHAREABLE) {					\
+			claim_##pcc##_copy(d, dst, src, KCB_STRIDE_PC);		\
+		} else {							\
+			kcb_spin_lock_irqsave(&dst->lock, f);			\
+			claim_##pcc##_copy(d, dst, src, KCB_STRIDE_PC);		\
+			kcb_spin_unlock_irqrestore(&dst->lock, f);		\
+		}								\
+	} else {								\
+		if (CLAIM_##cmpc##_SHAREABLE) {					\
+			claim_##cmpc##_copy(d, dst, src, KCB_STRIDE_CMP);	\
+		} else {							\
+			kcb_spin_lock_irqsave(&dst->lock, f);			\
+			claim_##cmpc##_copy(d, dst, src, KCB_STRIDE_CMP);	\
+			kcb_spin_unlock_irqrestore(&dst->lock, f);		\
+		}								\
+	}									\
+}										\
+static const struct kcb_pair KCB_SYM(FE, P, pairdesc) = {			\
+	pname, CLAIM_##pcc##_ORIGIN, CLAIM_##cmpc##_ORIGIN,			\
+	CLAIM_##pcc##_SHAREABLE, CLAIM_##cmpc##_SHAREABLE, is_broken		\
+};										\
+const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
+	.fe = &KCB_CAT(kcb_fe_, FE),						\
+	.pair = &KCB_SYM(FE, P, pairdesc),					\
+	.trace_pc = KCB_SYM(FE, P, trace_pc),				\
+	.trace_cmp1 = KCB_SYM(FE, P, trace_cmp1),				\
+	.trace_cmp2 = KCB_SYM(FE, P, trace_cmp2),				\
+	.trace_cmp4 = KCB_SYM(FE, P, trace_cmp4),				\
+	.trace_cmp8 = KCB_SYM(FE, P, trace_cmp8),				\
+	.trace_const_cmp1 = KCB_SYM(FE, P, trace_const_cmp1),		\
+	.trace_const_cmp2 = KCB_SYM(FE, P, trace_const_cmp2),		\
+	.trace_const_cmp4 = KCB_SYM(FE, P, trace_const_cmp4),		\
+	.trace_const_cmp8 = KCB_SYM(FE, P, trace_const_cmp8),		\
+	.trace_switch = KCB_SYM(FE, P, trace_switch),			\
+	.loop_pc = KCB_SYM(FE, P, loop_pc),					\
+	.loop_cmp = KCB_SYM(FE, P, loop_cmp),				\
+	.loop_switch = KCB_SYM(FE, P, loop_switch),				\
+	.move = KCB_SYM(FE, P, move),					\
+};
+
+KCB_PAIRS(KCB_PAIR)
+
+/* This front end's combos, in claims.h order, for registry.c. */
+#define KCB_REF_COMBO(P, pname, pcc, cmpc, is_broken) &KCB_SYM(FE, P, combo),
+const struct kcb_combo *const KCB_CAT(kcb_combos_, FE)[] = { KCB_PAIRS(KCB_REF_COMBO) };
+

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * variant.h - what the rest of kcbench sees of a variant: the registry of
+ * front ends, claim pairs, their combinations and upstream configurations.
+ */
+#ifndef KCB_VARIANT_H
+#define KCB_VARIANT_H
+
+#include "../hotpath/kcb.h"
+
+struct kcb_frontend {
+	const char *name;		/* "obsd-1.49" */
+	const char *origin;		/* OS, file, revision */
+};
+
+struct kcb_pair {
+	const char *name;		/* "cas", or "pc-claim+cmp-claim" */
+	const char *pc_origin, *cmp_origin;
+	int shareable_pc, shareable_cmp; /* safe for many writers on one buffer */
+	int broken;			/* the deliberately broken control */
+};
+
+/* One front end with one claim pair: the hooks, as the compiler calls them,
+ * and the loops that call them directly (refscale-style). */
+struct kcb_combo {
+	const struct kcb_frontend *fe;
+	const struct kcb_pair *pair;
+	void (*trace_pc)(void);
+	void (*trace_cmp1)(uint8_t, uint8_t);
+	void (*trace_cmp2)(uint16_t, uint16_t);
+	void (*trace_cmp4)(uint32_t, uint32_t);
+	void (*trace_cmp8)(uint64_t, uint64_t);
+	void (*trace_const_cmp1)(uint8_t, uint8_t);
+	void (*trace_const_cmp2)(uint16_t, uint16_t);
+	void (*trace_const_cmp4)(uint32_t, uint32_t);
+	void (*trace_const_cmp8)(uint64_t, uint64_t);
+	void (*trace_switch)(uint64_t, uint64_t *);
+	/* n calls of trace_pc from one call site */
+	void (*loop_pc)(uint64_t n);
+	/* n calls of trace_cmp8(tag, i) for i in 0..n-1 */
+	void (*loop_cmp)(uint64_t n, uint64_t tag);
+	/* n calls of trace_switch(i, cases) */
+	void (*loop_switch)(uint64_t n, uint64_t *cases);
+	/* Append src's records to dst as this claim's origin does (OpenBSD
+	 * kd_copy, Linux kcov_move_area), taking dst->lock if the claim needs
+	 * it.  Overflow is added to dst->lost. */
+	void (*move)(struct kcb_dev *dst, const uint64_t *src, int stride);
+};
+
+struct kcb_config {
+	const char *name;		/* upstream configuration */
+	const struct kcb_combo *combo;
+};
+
+extern const int kcb_ncombos;
+const struct kcb_combo *kcb_combo(int i);	/* 0 .. kcb_ncombos-1 */
+const struct kcb_pair *kcb_pair(int i);		/* 0 .. kcb_npairs-1 */
+extern const struct kcb_config kcb_configs[];
+extern const int kcb_nconfigs;
+extern const struct kcb_frontend *const kcb_frontends[];
+extern const int kcb_nfrontends;
+extern const int kcb_npairs;
+
+/* Look up "config" or "frontend/pair" (e.g. "netbsd/cas"); NULL if none. */
+const struct kcb_combo *kcb_find(const char *name);
+/* The empty hook: the harness's own cost per call. */
+void kcb_empty_trace_pc(void);
+void kcb_empty_loop_pc(uint64_t n);
+
+#endif
