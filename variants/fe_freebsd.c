@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * front end "freebsd": FreeBSD sys/kern/kern_kcov.c (stable/14),
+ * front end "freebsd": FreeBSD sys/kern/kern_kcov.c (13.0+),
  * __sanitizer_cov_trace_pc() -> cov_trace_pc -> trace_pc() -> get_kinfo().
  * The hook loads the tracer pointer atomically and calls through it;
- * td = curthread; reject in interrupt (td_intr_nesting_level > 0 or
+ * td = curthread; NULL check; reject in interrupt (td_intr_nesting_level > 0 or
  * td_intr_frame); info = td->td_kcov_info; acquire-load of info->state ==
  * RUNNING; then the mode.  trace_switch calls trace_cmp() per case.
  */
@@ -11,7 +11,7 @@
 
 #define FE			freebsd
 #define FE_NAME			"freebsd"
-#define FE_ORIGIN		"FreeBSD sys/kern/kern_kcov.c (stable/14) get_kinfo()"
+#define FE_ORIGIN		"FreeBSD sys/kern/kern_kcov.c (13.0+) get_kinfo()"
 #define FE_SWITCH_PER_CASE	1
 #define FE_INDIRECT		1
 
@@ -20,6 +20,8 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	struct kcb_task *td = kcb_current();
 	struct kcb_dev *info;
 
+	if (td == NULL)		/* secondary CPUs being released */
+		return false;
 	if (td->intr_nesting > 0 || td->intr_frame != NULL)
 		return false;
 	info = td->kd;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * front end "netbsd": NetBSD sys/kern/subr_kcov.c (1.18),
+ * front end "netbsd": NetBSD sys/kern/subr_kcov.c rev 1.17 (2022),
  * __sanitizer_cov_trace_pc() and trace_cmp().
  * Reject if cold or in interrupt (curcpu()->ci_idepth >= 0; it rests at
  * -1); kd = curlwp->l_kcov; enabled, silenced, mode.  Each switch case
@@ -10,7 +10,7 @@
 
 #define FE			netbsd
 #define FE_NAME			"netbsd"
-#define FE_ORIGIN		"NetBSD sys/kern/subr_kcov.c 1.18"
+#define FE_ORIGIN		"NetBSD sys/kern/subr_kcov.c rev 1.17"
 #define FE_SWITCH_PER_CASE	1
 #define FE_INDIRECT		0
 

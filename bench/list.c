@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* `kcovbench list`: every front end, claim, pair and configuration, with
+ * the OS, file and revision it copies. */
+#include "list.h"
+
+int kcb_list(FILE *out)
+{
+	int i;
+
+	fprintf(out, "front ends:\n");
+	for (i = 0; i < kcb_nfrontends; i++)
+		fprintf(out, "  %-12s %s\n", kcb_frontends[i]->name,
+		    kcb_frontends[i]->origin);
+	fprintf(out, "claim pairs (trace-pc claim / trace-cmp claim):\n");
+	for (i = 0; i < kcb_npairs; i++) {
+		const struct kcb_pair *p = kcb_pair(i);
+
+		fprintf(out, "  %-33s pc: %s\n  %-33s cmp: %s%s%s\n", p->name,
+		    p->pc_origin, "", p->cmp_origin,
+		    p->shareable_cmp ? " [shareable]" : "",
+		    p->broken ? " [BROKEN CONTROL]" : "");
+	}
+	fprintf(out, "configurations (front end + claim pair):\n");
+	for (i = 0; i < kcb_nconfigs; i++)
+		fprintf(out, "  %-12s %s + %s\n", kcb_configs[i].name,
+		    kcb_configs[i].combo->fe->name,
+		    kcb_configs[i].combo->pair->name);
+	fprintf(out, "hooks (each an out-of-line function per combo):\n"
+	    "  trace_pc trace_cmp1 trace_cmp2 trace_cmp4 trace_cmp8\n"
+	    "  trace_const_cmp1 trace_const_cmp2 trace_const_cmp4 trace_const_cmp8 trace_switch\n");
+	fprintf(out, "combos: %d (any front end with any pair: \"<front end>/<pair>\")\n",
+	    kcb_ncombos);
+	return 0;
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcb_mod.c - kcovbench.ko: on load, runs the correctness twins of every
+ * front end x claim pair on all online CPUs and reports one line per check:
+ *
+ *	kcovbench: ok shared linux/cas
+ *	kcovbench: not ok shared netbsd/fadd
+ *	kcovbench: 90 passed, 0 failed
+ *
+ * Loading succeeds whatever the results: they are read from dmesg.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/cpumask.h>
+#include <linux/sched.h>
+#include <linux/version.h>
+#include "../variants/variant.h"
+#include "../tests/twins.h"
+
+static bool selftest = true;
+module_param(selftest, bool, 0444);
+MODULE_PARM_DESC(selftest, "Run the correctness twins on load (default 1)");
+
+static ulong nrec = 2000;
+module_param(nrec, ulong, 0444);
+MODULE_PARM_DESC(nrec, "Calls per thread and check (default 2000)");
+
+/*
+ * twin_shared() puts every thread's 4-word records in one buffer, and
+ * kcb_dev_init() takes at most 2^28 words: stay well below.
+ */
+#define KCB_MAX_SHARED_RECORDS	(1ul << 24)
+
+static int run_per_thread(const struct kcb_combo *c, int ncpus)
+{
+	return twin_per_thread(c, ncpus, nrec);
+}
+
+static int run_shared(const struct kcb_combo *c, int ncpus)
+{
+	return twin_shared(c, ncpus, nrec);
+}
+
+static int run_cmp_layout(const struct kcb_combo *c, int ncpus)
+{
+	return twin_cmp_layout(c);
+}
+
+static const struct {
+	const char *name;
+	int (*run)(const struct kcb_combo *c, int ncpus);
+} checks[] = {
+	{ "per_thread", run_per_thread },
+	{ "shared", run_shared },
+	{ "cmp_layout", run_cmp_layout },
+};
+
+static void kcb_selftest(void)
+{
+	int ncpus = num_online_cpus();
+	int passed = 0, failed = 0;
+	int i, j;
+
+	for (i = 0; i < kcb_ncombos; i++) {
+		const struct kcb_combo *c = kcb_combo(i);
+
+		/* The broken control fails by design; test_twins covers it. */
+		if (!c || c->pair->broken)
+			continue;
+		for (j = 0; j < ARRAY_SIZE(checks); j++) {
+			int err = checks[j].run(c, ncpus);
+
+			pr_info("%sok %s %s/%s\n", err ? "not " : "",
+				checks[j].name, c->fe->name, c->pair->name);
+			if (err)
+				failed++;
+			else
+				passed++;
+			cond_resched();
+		}
+	}
+	pr_info("%d passed, %d failed\n", passed, failed);
+}
+
+static int __init kcb_init(void)
+{
+	if (!nrec || nrec * num_online_cpus() > KCB_MAX_SHARED_RECORDS) {
+		pr_err("nrec must be 1..%lu per CPU\n",
+		       KCB_MAX_SHARED_RECORDS / num_online_cpus());
+		return -EINVAL;
+	}
+	/*
+	 * The linux front end stores PCs less this, as kcov subtracts the
+	 * KASLR offset: module-relative PCs are stable from load to load.
+	 */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	WRITE_ONCE(kcb_kaslr_off, (unsigned long)THIS_MODULE->mem[MOD_TEXT].base);
+#else
+	WRITE_ONCE(kcb_kaslr_off, (unsigned long)THIS_MODULE->core_layout.base);
+#endif
+	if (selftest)
+		kcb_selftest();
+	return 0;
+}
+
+static void __exit kcb_exit(void)
+{
+	pr_info("unloaded\n");
+}
+
+module_init(kcb_init);
+module_exit(kcb_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kcov hook variants: correctness twins and benchmarks");
