@@ -1,15 +1,65 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kcovbench - the userland binary: `list`, and the benchmarks (bench.c).
- * The top-level ./kcovbench script builds this and dispatches to it.
+ * kcovbench - the userland binary: `list`, and `bench` (bench.c) through
+ * Google Benchmark.  The top-level ./kcovbench script drives it.
  */
-#include <string.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+#include "bench.h"
+#include "gb_shim.h"
+#include "hwcount.h"
 #include "list.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void context(int hw, const char *why)
+{
+	struct utsname u;
+	char buf[256];
+
+	kcb_gb_context("kcb_hwcounters", hw ? "yes" : why);
+	kcb_gb_context("kcb_compiler", "gcc " __VERSION__);
+	if (!uname(&u)) {
+		snprintf(buf, sizeof(buf), "%s %s", u.sysname, u.release);
+		kcb_gb_context("kcb_kernel", buf);
+	}
+#ifdef KCB_GIT
+	kcb_gb_context("kcb_git", STR(KCB_GIT));
+#endif
+	kcb_gb_context("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");
+}
+
+static int bench_main(int argc, char **argv)
+{
+	struct bench_opts o = { 0 };
+	const char *why = hw_unsupported();
+	int err = bench_parse(&argc, argv, &o);
+
+	if (err)
+		return err;
+	if (kcb_gb_init(&argc, argv))
+		return 2;
+	o.hw = why == NULL;
+	context(o.hw, why ? why : "");
+	if (!o.hw)
+		fprintf(stderr, "kcovbench: no hardware counters here (%s): "
+		    "cycles/instructions per op are not reported\n", why);
+	if (bench_register(&o))
+		return 1;
+	return kcb_gb_run() > 0 ? 0 : 1;
+}
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return kcb_list(stdout);
-	fprintf(stderr, "usage: kcovbench list\n");
+	if (argc >= 2 && !strcmp(argv[1], "bench"))
+		return bench_main(argc - 1, argv + 1);
+	fprintf(stderr,
+	    "usage: kcovbench list\n"
+	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp]\n"
+	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
+	    "                       [--benchmark_* flags of Google Benchmark]\n");
 	return 2;
 }

@@ -18,6 +18,8 @@
 #include <linux/string.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
+/* PREEMPT_RT: in_task() reads current->softirq_disable_cnt. */
+#include <linux/sched.h>
 #include <linux/irqflags.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>

@@ -48,26 +48,35 @@ void kcb_free(void *p)
 	free(p);
 }
 
-int kcb_ncpus(void)
-{
-	cpu_set_t set;
+/*
+ * The CPUs the process may use, read once before any thread is pinned:
+ * a pinned thread's mask is inherited by the threads it creates (Google
+ * Benchmark runs thread 0 on the main thread).
+ */
+static cpu_set_t allowed;
+static int nallowed;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return 1;
-	return CPU_COUNT(&set);
+__attribute__((constructor)) static void read_allowed(void)
+{
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+		nallowed = CPU_COUNT(&allowed);
 }
 
-/* The idx-th CPU this process may run on. */
-static int allowed_cpu(int idx)
+int kcb_ncpus(void)
 {
-	cpu_set_t set;
+	return nallowed ? nallowed : 1;
+}
+
+/* The CPU thread idx is pinned to: the idx-th this process may run on. */
+int kcb_pin_target(int idx)
+{
 	int cpu, n = 0, want;
 
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -errno;
-	want = idx % CPU_COUNT(&set);
+	if (!nallowed)
+		return -EINVAL;
+	want = idx % nallowed;
 	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &set) && n++ == want)
+		if (CPU_ISSET(cpu, &allowed) && n++ == want)
 			return cpu;
 	return -EINVAL;
 }
@@ -80,7 +89,7 @@ int kcb_thread_attach(int idx, bool pin)
 
 	if (pin) {
 		cpu_set_t one;
-		int cpu = allowed_cpu(idx);
+		int cpu = kcb_pin_target(idx);
 
 		if (cpu < 0)
 			return cpu;
@@ -113,6 +122,8 @@ int kcb_thread_attach(int idx, bool pin)
 
 void kcb_thread_detach(void)
 {
+	if (nallowed)
+		pthread_setaffinity_np(pthread_self(), sizeof(allowed), &allowed);
 	kcb_sim_irq_timer(0);
 	urcu_memb_unregister_thread();
 	kcb_free(kcb_tls_current);

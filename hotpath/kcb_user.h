@@ -132,6 +132,9 @@ static __always_inline void kcb_local_irq_restore(kcb_irqflags_t f)
 		kcb_sim_irq_replay();
 }
 
+/* The CPU kcb_thread_attach(idx, true) pins to, to check where it landed. */
+int kcb_pin_target(int idx);
+
 /* ---- locks ---- */
 /* A test-and-test-and-set spinlock: an atomic RMW to take, a release store
  * to drop, spinning on plain loads, as the kernel's uncontended fast path. */

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KCB_BENCH_H
+#define KCB_BENCH_H
+#include "../variants/variant.h"
+
+enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_MAX };
+
+struct bench_opts {
+	const struct kcb_combo **combos;	/* selected, in order */
+	const char **names;			/* as the user named them */
+	int ncombos;
+	unsigned int modes;			/* bit per MODE_* */
+	unsigned int irqs;			/* bit 0: off, bit 1: on */
+	int *threads, nthreads;
+	uint64_t window_ns, warmup_ns;
+	int hw;					/* hardware counters work */
+};
+
+/* Register every selected benchmark with Google Benchmark. */
+int bench_register(const struct bench_opts *o);
+/* Parse kcovbench's own flags out of argv; 0, or 2 after a message. */
+int bench_parse(int *argc, char **argv, struct bench_opts *o);
+
+#endif

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * options.c - kcovbench bench's own flags.  They are taken out of argv;
+ * what is left goes to Google Benchmark.  Bad input: a message and 2.
+ */
+#include <stdlib.h>
+#include <errno.h>
+#include <math.h>
+#include "bench.h"
+
+static const char *const modes[] = { "pertask", "shared", "cmp" };
+static const char *const default_configs =
+    "openbsd-1.48,openbsd-1.49,linux,linux-5.x,freebsd,netbsd";
+
+static int bad(const char *what, const char *val)
+{
+	fprintf(stderr, "kcovbench: bad %s: '%s'\n", what, val);
+	return 2;
+}
+
+/* Split a comma list in place; returns the count. */
+static int split(char *s, char **out, int max)
+{
+	int n = 0;
+
+	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
+		out[n++] = tok;
+	return n;
+}
+
+static int parse_configs(char *list, struct bench_opts *o)
+{
+	char *names[512];
+	int n, i;
+
+	if (!strcmp(list, "all")) {
+		o->combos = calloc(kcb_ncombos, sizeof(*o->combos));
+		o->names = calloc(kcb_ncombos, sizeof(*o->names));
+		for (i = 0; i < kcb_ncombos; i++) {
+			const struct kcb_combo *c = kcb_combo(i);
+			char *name;
+
+			if (c->pair->broken)
+				continue;
+			if (asprintf(&name, "%s/%s", c->fe->name, c->pair->name) < 0)
+				return 2;
+			o->combos[o->ncombos] = c;
+			o->names[o->ncombos++] = name;
+		}
+		return 0;
+	}
+	n = split(list, names, 512);
+	o->combos = calloc(n, sizeof(*o->combos));
+	o->names = calloc(n, sizeof(*o->names));
+	for (i = 0; i < n; i++) {
+		const struct kcb_combo *c = kcb_find(names[i]);
+
+		if (!strcmp(names[i], "empty"))
+			continue;	/* always run */
+		if (!c)
+			return bad("variant (see `kcovbench list`)", names[i]);
+		o->combos[o->ncombos] = c;
+		o->names[o->ncombos++] = names[i];
+	}
+	return 0;
+}
+
+static int parse_modes(char *list, struct bench_opts *o)
+{
+	char *names[8];
+	int n = split(list, names, 8), i, m;
+
+	o->modes = 0;
+	for (i = 0; i < n; i++) {
+		for (m = 0; m < MODE_MAX && strcmp(names[i], modes[m]); m++)
+			;
+		if (m == MODE_MAX)
+			return bad("mode (pertask, shared, cmp)", names[i]);
+		o->modes |= 1u << m;
+	}
+	return n ? 0 : bad("mode", "");
+}
+
+static int parse_irqs(char *list, struct bench_opts *o)
+{
+	char *v[4];
+	int n = split(list, v, 4), i;
+
+	o->irqs = 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], "0") && strcmp(v[i], "1"))
+			return bad("irq (0, 1)", v[i]);
+		o->irqs |= 1u << (v[i][0] - '0');
+	}
+	return n ? 0 : bad("irq", "");
+}
+
+static int parse_threads(char *list, struct bench_opts *o)
+{
+	char *v[256], *end;
+	int n = split(list, v, 256), i, max = 4 * kcb_ncpus();
+
+	o->threads = calloc(n ? n : 1, sizeof(int));
+	for (i = 0; i < n; i++) {
+		long t = strtol(v[i], &end, 10);
+
+		if (*end || end == v[i] || t <= 0 || t > max)
+			return bad("thread count (1 .. 4 x CPUs)", v[i]);
+		o->threads[i] = (int)t;
+	}
+	o->nthreads = n;
+	return n ? 0 : bad("threads", "");
+}
+
+static int parse_seconds(const char *what, const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !isfinite(v) || v <= 0 || v > 3600)
+		return bad(what, s);
+	*ns = (uint64_t)(v * 1e9);
+	return 0;
+}
+
+int bench_parse(int *argc, char **argv, struct bench_opts *o)
+{
+	char configs[4096], *arg;
+	int i, out = 1, err = 0, n = kcb_ncpus();
+
+	snprintf(configs, sizeof(configs), "%s", default_configs);
+	o->modes = (1u << MODE_MAX) - 1;
+	o->irqs = 1;
+	o->window_ns = 200000000ull;
+	o->warmup_ns = 50000000ull;
+	o->threads = calloc(n, sizeof(int));
+	for (i = 0; i < n; i++)
+		o->threads[i] = i + 1;
+	o->nthreads = n;
+	for (i = 1; i < *argc && !err; i++) {
+		arg = argv[i];
+#define OPT(p) (!strncmp(arg, p, strlen(p)) ? arg + strlen(p) : NULL)
+		if (OPT("--configs="))
+			snprintf(configs, sizeof(configs), "%s", OPT("--configs="));
+		else if (OPT("--modes="))
+			err = parse_modes(OPT("--modes="), o);
+		else if (OPT("--irq="))
+			err = parse_irqs(OPT("--irq="), o);
+		else if (OPT("--threads="))
+			err = parse_threads(OPT("--threads="), o);
+		else if (OPT("--window="))
+			err = parse_seconds("window (seconds)", OPT("--window="), &o->window_ns);
+		else if (OPT("--warmup="))
+			err = parse_seconds("warmup (seconds)", OPT("--warmup="), &o->warmup_ns);
+		else if (!strncmp(arg, "--benchmark_", 12))
+			argv[out++] = arg;	/* Google Benchmark's */
+		else
+			return bad("option", arg);
+#undef OPT
+	}
+	if (err)
+		return err;
+	*argc = out;
+	argv[out] = NULL;
+	return parse_configs(configs, o);
+}
