@@ -21,4 +21,7 @@ int bench_register(const struct bench_opts *o);
 /* Parse kcovbench's own flags out of argv; 0, or 2 after a message. */
 int bench_parse(int *argc, char **argv, struct bench_opts *o);
 
+/* `kcovbench ops`: a fixed number of hook calls, for instruction counts. */
+int ops_main(int argc, char **argv);
+
 #endif

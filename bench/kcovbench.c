@@ -56,10 +56,14 @@ int main(int argc, char **argv)
 		return kcb_list(stdout);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return bench_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "ops"))
+		return ops_main(argc - 1, argv + 1);
 	fprintf(stderr,
 	    "usage: kcovbench list\n"
 	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp]\n"
 	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
-	    "                       [--benchmark_* flags of Google Benchmark]\n");
+	    "                       [--benchmark_* flags of Google Benchmark]\n"
+	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp] [--ops=N]\n"
+	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n");
 	return 2;
 }

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.c - `kcovbench ops`: exactly N hook calls of one config and mode on
+ * one pinned thread, for instruction counts (callgrind's
+ * --toggle-collect='kcb_*__loop_*', or perf stat --control).  No timing.
+ *
+ *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp] [--ops=N]
+ *                 [--perf-ctl=CTL_FIFO,ACK_FIFO]
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "bench.h"
+
+#define BATCH	1024
+
+/* perf stat --control fifo:CTL,ACK: count only the measured loop. */
+static int perf_cmd(int ctl, int ack, const char *cmd)
+{
+	char buf[8];
+
+	if (ctl < 0)
+		return 0;
+	if (write(ctl, cmd, strlen(cmd)) < 0 || read(ack, buf, sizeof(buf)) <= 0)
+		return -1;
+	return 0;
+}
+
+int ops_main(int argc, char **argv)
+{
+	const char *config = NULL, *mode = "pertask";
+	uint64_t n = 1 << 20, i;
+	const struct kcb_combo *c;
+	struct kcb_dev own, owner;
+	int ctl = -1, ack = -1, cmp, shared;
+	char *end;
+
+	for (i = 1; i < (uint64_t)argc; i++) {
+		const char *a = argv[i];
+
+		if (!strncmp(a, "--config=", 9)) {
+			config = a + 9;
+		} else if (!strncmp(a, "--mode=", 7)) {
+			mode = a + 7;
+		} else if (!strncmp(a, "--ops=", 6)) {
+			n = strtoull(a + 6, &end, 0);
+			if (*end || !n || n % BATCH) {
+				fprintf(stderr, "kcovbench ops: --ops must be a positive multiple of %d\n", BATCH);
+				return 2;
+			}
+		} else if (!strncmp(a, "--perf-ctl=", 11)) {
+			char *p = strdup(a + 11), *comma = strchr(p, ',');
+
+			if (!comma) {
+				fprintf(stderr, "kcovbench ops: --perf-ctl=CTL,ACK\n");
+				return 2;
+			}
+			*comma = 0;
+			ctl = open(p, O_WRONLY);
+			ack = open(comma + 1, O_RDONLY);
+			if (ctl < 0 || ack < 0) {
+				perror("kcovbench ops: perf control fifo");
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "kcovbench ops: bad option '%s'\n", a);
+			return 2;
+		}
+	}
+	c = config ? kcb_find(config) : NULL;
+	if (!c && !(config && !strcmp(config, "empty"))) {
+		fprintf(stderr, "kcovbench ops: unknown config '%s'\n", config ? config : "");
+		return 2;
+	}
+	cmp = !strcmp(mode, "cmp");
+	shared = !strcmp(mode, "shared");
+	if (!cmp && !shared && strcmp(mode, "pertask")) {
+		fprintf(stderr, "kcovbench ops: bad mode '%s'\n", mode);
+		return 2;
+	}
+	if (kcb_thread_attach(0, true) < 0 ||
+	    kcb_dev_init(&own, (uint64_t)BATCH * (cmp ? 4 : 1) + 1) ||
+	    kcb_dev_init(&owner, 1u << 20))
+		return 1;
+	if (shared && c && c->pair->shareable_pc) {
+		owner.mode = KCB_MODE_TRACE_PC;
+		owner.state = KCB_STATE_TRACE;
+		owner.enabled = 1;
+		kcb_task_attach(kcb_current(), &owner);
+	} else {
+		kcb_task_enable(kcb_current(), &own, cmp ? KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
+	}
+	if (perf_cmd(ctl, ack, "enable\n"))
+		return 1;
+	for (i = 0; i < n; i += BATCH) {
+		if (!c)
+			kcb_empty_loop_pc(BATCH);
+		else if (cmp)
+			c->loop_cmp(BATCH, 0);
+		else
+			c->loop_pc(BATCH);
+		if (shared && c && !c->pair->shareable_pc)
+			c->move(&owner, own.buf, KCB_STRIDE_PC);
+		WRITE_ONCE(own.buf[0], 0);
+		WRITE_ONCE(owner.buf[0], 0);
+	}
+	if (perf_cmd(ctl, ack, "disable\n"))
+		return 1;
+	printf("%s %s %llu ops\n", config, mode, (unsigned long long)n);
+	return 0;
+}
