@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_workload.c - the instrumented workload, once per configuration,
+ * reaches that configuration's hooks: every build computes the checksum of
+ * the uninstrumented one, and all record the same number of PCs (trace-pc
+ * mode) and comparisons (trace-cmp mode), since they run the same code.
+ */
+#include <stdlib.h>
+#include "../variants/variant.h"
+#include "../workload/variants.h"
+
+#define WORDS	(1u << 22)
+
+static const struct kcb_workload_variant wl[] = KCB_WORKLOAD_VARIANTS;
+#define NWL ((int)(sizeof(wl) / sizeof(wl[0])))
+
+int main(void)
+{
+	uint64_t want, pcs = 0, cmps = 0, got;
+	void *scratch = kcb_zalloc(KCB_WORKLOAD_SCRATCH);
+	struct kcb_dev kd;
+	int i, passed = 0, failed = 0;
+
+	if (!scratch || kcb_thread_attach(0, true) < 0 || kcb_dev_init(&kd, WORDS))
+		return 2;
+	want = kcb_workload__none(42, scratch);
+	for (i = 0; i < NWL - 1; i++) {
+		int mode, ok = 1;
+
+		for (mode = KCB_MODE_TRACE_PC; mode <= KCB_MODE_TRACE_CMP; mode++) {
+			uint64_t *first = mode == KCB_MODE_TRACE_PC ? &pcs : &cmps;
+
+			kcb_dev_reset(&kd);
+			kcb_task_enable(kcb_current(), &kd, mode);
+			got = wl[i].run(42, scratch);
+			kcb_task_disable(kcb_current());
+			if (got != want) {
+				printf("%s: checksum %llx, uninstrumented %llx\n", wl[i].config,
+				    (unsigned long long)got, (unsigned long long)want);
+				ok = 0;
+			}
+			if (!*first)
+				*first = kd.buf[0];
+			/* A full buffer would make every variant agree: refuse it. */
+			if (kd.buf[0] == 0 || kd.buf[0] != *first ||
+			    (kd.buf[0] + 1) * (mode == KCB_MODE_TRACE_PC ? 1 : 4) > kd.nmemb) {
+				printf("%s: mode %d recorded %llu, first config %llu\n",
+				    wl[i].config, mode, (unsigned long long)kd.buf[0],
+				    (unsigned long long)*first);
+				ok = 0;
+			}
+		}
+		printf("%s workload %s (pcs %llu, cmps %llu)\n", ok ? "ok" : "not ok",
+		    wl[i].config, (unsigned long long)pcs, (unsigned long long)cmps);
+		ok ? passed++ : failed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
