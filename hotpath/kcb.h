@@ -60,6 +60,12 @@ struct kcb_dev {
 	int		 silenced;	/* [M] NetBSD */
 	uint64_t	 lost;		/* [M] records dropped by a move/copy */
 	kcb_spinlock_t	 lock;		/* Linux kcov->lock, for area moves */
+	/* Remote coverage (variants/remote_*.c). */
+	int		 refcount;	/* [a] Linux kcov->refcount, NetBSD refcnt */
+	int		 sequence;	/* [M] Linux kcov->sequence */
+	int		 remote;	/* [M] Linux kcov->remote */
+	unsigned int	 remote_size;	/* [M] Linux kcov->remote_size (words) */
+	void		*kr;		/* [M] OpenBSD kd_kr, NetBSD remote */
 };
 
 /*
@@ -78,6 +84,13 @@ struct kcb_task {
 	struct kcb_dev	*kcov;		/* [o] */
 	int		 kcov_sequence;	/* [o] */
 	int		 kcov_softirq;	/* [o] remote section in softirq */
+	/* Linux since the v4 patch: the interrupted task's state, saved by a
+	 * softirq remote section that runs on top of it. */
+	unsigned int	 kcov_saved_mode;	/* [o] */
+	unsigned int	 kcov_saved_size;	/* [o] */
+	uint64_t	*kcov_saved_area;	/* [o] */
+	struct kcb_dev	*kcov_saved_kcov;	/* [o] */
+	int		 kcov_saved_sequence;	/* [o] */
 	/* FreeBSD: td_intr_nesting_level, td_intr_frame. */
 	int		 intr_nesting;	/* [o] */
 	void		*intr_frame;	/* [o] */
@@ -108,6 +121,14 @@ struct kcb_sink {
 	uint64_t	 nmemb;		/* nwords - 1 */
 };
 
+/* The sink of a descriptor that keeps both bounds (all but Linux's task). */
+static __always_inline struct kcb_sink kcb_sink_of(const struct kcb_dev *kd)
+{
+	struct kcb_sink s = { kd->buf, kd->nwords, kd->nmemb };
+
+	return s;
+}
+
 /* Globals some front ends test first: OpenBSD kcov_cold, panicstr, db_active. */
 extern int kcb_cold;		/* [a] set until the first descriptor opens */
 extern const char *kcb_panicstr;	/* [a] never set here */
@@ -132,6 +153,20 @@ void kcb_thread_detach(void);
 /* Run fn(idx, arg) on n attached threads that start together; 0 or -errno. */
 int  kcb_parallel(int n, void (*fn)(int idx, void *arg), void *arg);
 int  kcb_ncpus(void);
+
+/*
+ * Remote sections (variants/remote_*.c) also use, from kcb_user.h or
+ * kcb_kernel.h:
+ *	kcb_preempt_rt()	PREEMPT_RT semantics: IS_ENABLED(CONFIG_PREEMPT_RT)
+ *				in the kernel, a runtime switch in userland
+ *	kcb_preempt_point(what)	a place where a preemptible kernel may switch
+ *				tasks; a no-op except in the explorer (like
+ *				might_sleep(), it marks, it does not sleep)
+ *	kcb_lock_name(l, name)	names a lock for the explorer's traces
+ *	kcb_possible_cpus()	num_possible_cpus()
+ *	kcb_wait_a_while()	sleep briefly in task context (barriers)
+ *	KCB_IRQ_AREA_WORDS	CONFIG_KCOV_IRQ_AREA_SIZE (smaller in userland)
+ */
 
 /* Interrupt bookkeeping that the OSes keep beside the preempt count:
  * ci_idepth (OpenBSD, NetBSD) and td_intr_nesting_level (FreeBSD). */

@@ -29,12 +29,8 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 		return false;
 	if (info->mode != mode)
 		return false;
-	s->buf = info->buf;
-	s->nwords = info->nwords;
-	s->nmemb = info->nmemb;
+	*s = kcb_sink_of(info);
 	return true;
 }
-
-static __always_inline uintptr_t fe_pc(uintptr_t ret) { return ret; }
 
 #include "template.h"

@@ -33,9 +33,7 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	return true;
 }
 
-static __always_inline uintptr_t fe_pc(uintptr_t ret)
-{
-	return ret - kcb_kaslr_offset();
-}
+/* canonicalize_ip(): image-relative PCs under KASLR */
+#define FE_PC(ret)		((ret) - kcb_kaslr_offset())
 
 #include "template.h"

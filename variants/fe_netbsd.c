@@ -27,12 +27,8 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 		return false;
 	if (!kd->enabled || kd->silenced || kd->mode != mode)
 		return false;
-	s->buf = kd->buf;
-	s->nmemb = kd->nmemb;
-	s->nwords = kd->nwords;
+	*s = kcb_sink_of(kd);
 	return true;
 }
-
-static __always_inline uintptr_t fe_pc(uintptr_t ret) { return ret; }
 
 #include "template.h"

@@ -29,12 +29,8 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 		return false;
 	if (ci->idepth > 0 && kd->intr == 0)
 		return false;
-	s->buf = kd->buf;
-	s->nmemb = kd->nmemb;
-	s->nwords = kd->nwords;
+	*s = kcb_sink_of(kd);
 	return true;
 }
-
-static __always_inline uintptr_t fe_pc(uintptr_t ret) { return ret; }
 
 #include "template.h"

@@ -11,13 +11,17 @@
  *   FE_INDIRECT	1 if the hook calls the tracer through a function
  *			pointer read atomically (FreeBSD cov_trace_pc)
  *   fe_lookup(mode, &sink)  true if this context may record in mode
- *   fe_pc(ret)		the PC to store for a return address
+ *   FE_PC(ret)		optional: the PC to store for a return address
  *
  * Each pair gets the eleven __sanitizer_cov_* hooks as real out-of-line
  * functions (named kcb_<fe>__<pair>__<hook>; objcopy --redefine-sym gives
  * them the compiler's names), loops that call them directly, and a move.
  */
 #include "claims.h"
+
+#ifndef FE_PC
+#define FE_PC(ret)		(ret)
+#endif
 
 #define KCB_CAT_(a, b)		a##b
 #define KCB_CAT(a, b)		KCB_CAT_(a, b)
@@ -34,13 +38,22 @@ KCB_HOOK void KCB_SYM(FE, P, name)(T a1, T a2)				\
 	KCB_SYM(FE, P, cmp)(type, a1, a2, KCB_RET_IP());			\
 }
 
+/* A claim that is not shareable moves under the owner's lock. */
+#define KCB_MOVE(claim, stride) do {						\
+	if (!CLAIM_##claim##_SHAREABLE)						\
+		kcb_spin_lock_irqsave(&dst->lock, f);				\
+	claim_##claim##_copy(d, dst, src, stride);				\
+	if (!CLAIM_##claim##_SHAREABLE)						\
+		kcb_spin_unlock_irqrestore(&dst->lock, f);			\
+} while (0)
+
 #define KCB_PAIR(P, pname, pcc, cmpc, is_broken)				\
 static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
 {										\
 	struct kcb_sink s;							\
 										\
 	if (fe_lookup(KCB_MODE_TRACE_PC, &s))					\
-		claim_##pcc##_rec(s, KCB_STRIDE_PC, fe_pc(ret), 0, 0, 0);	\
+		claim_##pcc##_rec(s, KCB_STRIDE_PC, FE_PC(ret), 0, 0, 0);	\
 }										\
 static __always_inline void KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
     uint64_t a1, uint64_t a2, uintptr_t ret)					\
@@ -48,7 +61,7 @@ static __always_inline void KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
 	struct kcb_sink s;							\
 										\
 	if (fe_lookup(KCB_MODE_TRACE_CMP, &s))					\
-		claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type, a1, a2, fe_pc(ret)); \
+		claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type, a1, a2, FE_PC(ret)); \
 }										\
 /* FreeBSD's tracers, reached through cov_trace_pc / cov_trace_cmp. */	\
 KCB_HOOK void KCB_SYM(FE, P, impl_pc)(uintptr_t ret)			\
@@ -116,7 +129,7 @@ KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
 			KCB_SYM(FE, P, cmp)(type, cases[i + 2], val, ret);	\
 		else								\
 			claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type,		\
-			    cases[i + 2], val, fe_pc(ret));			\
+			    cases[i + 2], val, FE_PC(ret));			\
 	}									\
 }										\
 kcb_noinline void KCB_SYM(FE, P, loop_pc)(uint64_t n)			\
@@ -137,26 +150,13 @@ kcb_noinline void KCB_SYM(FE, P, loop_switch)(uint64_t n, uint64_t *cases) \
 kcb_noinline void KCB_SYM(FE, P, move)(struct kcb_dev *dst,		\
     const uint64_t *src, int stride)						\
 {										\
-	struct kcb_sink d = { dst->buf, dst->nwords, dst->nmemb };		\
-	kcb_irqflags_t f;							\
+	struct kcb_sink d = kcb_sink_of(dst);					\
+	kcb_irqflags_t f = 0;							\
 										\
-	if (stride == KCB_STRIDE_PC) {						\
-		if (CLAIM_##pcc##_SHAREABLE) {					\
-			claim_##pcc##_copy(d, dst, src, KCB_STRIDE_PC);		\
-		} else {							\
-			kcb_spin_lock_irqsave(&dst->lock, f);			\
-			claim_##pcc##_copy(d, dst, src, KCB_STRIDE_PC);		\
-			kcb_spin_unlock_irqrestore(&dst->lock, f);		\
-		}								\
-	} else {								\
-		if (CLAIM_##cmpc##_SHAREABLE) {					\
-			claim_##cmpc##_copy(d, dst, src, KCB_STRIDE_CMP);	\
-		} else {							\
-			kcb_spin_lock_irqsave(&dst->lock, f);			\
-			claim_##cmpc##_copy(d, dst, src, KCB_STRIDE_CMP);	\
-			kcb_spin_unlock_irqrestore(&dst->lock, f);		\
-		}								\
-	}									\
+	if (stride == KCB_STRIDE_PC)						\
+		KCB_MOVE(pcc, KCB_STRIDE_PC);					\
+	else									\
+		KCB_MOVE(cmpc, KCB_STRIDE_CMP);					\
 }										\
 static const struct kcb_pair KCB_SYM(FE, P, pairdesc) = {			\
 	pname, CLAIM_##pcc##_ORIGIN, CLAIM_##cmpc##_ORIGIN,			\
