@@ -61,7 +61,7 @@ struct kcb_dev {
 	uint64_t	 lost;		/* [M] records dropped by a move/copy */
 	kcb_spinlock_t	 lock;		/* Linux kcov->lock, for area moves */
 	/* Remote coverage (variants/remote_*.c). */
-	int		 refcount;	/* [a] Linux kcov->refcount, NetBSD refcnt */
+	uint64_t	 refcount;	/* [a] Linux kcov->refcount, NetBSD refcnt */
 	int		 sequence;	/* [M] Linux kcov->sequence */
 	int		 remote;	/* [M] Linux kcov->remote */
 	unsigned int	 remote_size;	/* [M] Linux kcov->remote_size (words) */
@@ -163,7 +163,9 @@ int  kcb_ncpus(void);
  *				tasks; a no-op except in the explorer (like
  *				might_sleep(), it marks, it does not sleep)
  *	kcb_lock_name(l, name)	names a lock for the explorer's traces
- *	kcb_possible_cpus()	num_possible_cpus()
+ *	kcb_possible_cpus()	num_possible_cpus(); kcb_for_each_possible_cpu()
+ *	kcb_local_lock_irqsave_pcpu(var, member, f)  local_lock_irqsave(&var.member)
+ *				on a per-CPU variable (and _unlock_, _init_)
  *	kcb_wait_a_while()	sleep briefly in task context (barriers)
  *	KCB_IRQ_AREA_WORDS	CONFIG_KCOV_IRQ_AREA_SIZE (smaller in userland)
  */

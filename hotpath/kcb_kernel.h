@@ -28,6 +28,7 @@
 #include <linux/vmalloc.h>
 #include <linux/atomic.h>
 #include <linux/printk.h>
+#include <linux/delay.h>
 
 #define kcb_noinline	noinline __attribute__((__noipa__))
 #define kcb_notrace	notrace
@@ -98,6 +99,22 @@ typedef local_lock_t kcb_local_lock_t;
 #define kcb_synchronize_rcu()		synchronize_rcu()
 #define kcb_rcu_dereference(p)		rcu_dereference(p)
 #define kcb_rcu_assign_pointer(p, v)	rcu_assign_pointer((p), (v))
+
+/* Remote sections (see kcb.h). */
+#define kcb_preempt_rt()		IS_ENABLED(CONFIG_PREEMPT_RT)
+#define kcb_preempt_point(what)		do { } while (0)
+#define kcb_lock_name(l, name)		do { (void)(l); } while (0)
+#define kcb_possible_cpus()		num_possible_cpus()
+#define kcb_for_each_possible_cpu(cpu)	for_each_possible_cpu(cpu)
+#define kcb_local_lock_irqsave_pcpu(var, member, f)	\
+	local_lock_irqsave(&(var).member, (f))
+#define kcb_local_unlock_irqrestore_pcpu(var, member, f) \
+	local_unlock_irqrestore(&(var).member, (f))
+#define kcb_local_lock_init_pcpu(var, member, cpu)	\
+	local_lock_init(per_cpu_ptr(&(var).member, (cpu)))
+#define kcb_wait_a_while()		msleep(1)
+/* CONFIG_KCOV_IRQ_AREA_SIZE's default (Debian's kernels have no KCOV). */
+#define KCB_IRQ_AREA_WORDS		0x40000u
 
 #define kcb_zalloc(size)		vzalloc(size)
 #define kcb_free(p)			vfree(p)

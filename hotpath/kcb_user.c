@@ -29,7 +29,11 @@ static __thread void (*irq_soft)(void *);
 static __thread void *irq_arg;
 static __thread timer_t irq_timer;
 static __thread int irq_timer_armed;
-static int next_cpuid;			/* [a] */
+/* Simulated CPU ids in use: the lowest free one is handed out, so per-CPU
+ * data of n attached threads sits in slots 0..n-1, as on a real machine. */
+static uint64_t cpuid_used[KCB_MAX_CPUS / 64];	/* [a] */
+int kcb_sim_preempt_rt;
+int kcb_sim_possible_cpus = KCB_MAX_CPUS;
 
 #define KCB_SIM_SIGNAL	(SIGRTMIN + 3)
 
@@ -81,6 +85,29 @@ int kcb_pin_target(int idx)
 	return -EINVAL;
 }
 
+static int cpuid_alloc(void)
+{
+	for (int w = 0; w < KCB_MAX_CPUS / 64; w++) {
+		uint64_t old = __atomic_load_n(&cpuid_used[w], __ATOMIC_RELAXED);
+
+		while (~old) {
+			int bit = __builtin_ctzll(~old);
+
+			if (__atomic_compare_exchange_n(&cpuid_used[w], &old,
+			    old | (1ull << bit), false, __ATOMIC_ACQ_REL,
+			    __ATOMIC_RELAXED))
+				return w * 64 + bit;
+		}
+	}
+	return -EAGAIN;
+}
+
+static void cpuid_free(int cpuid)
+{
+	__atomic_fetch_and(&cpuid_used[cpuid / 64], ~(1ull << (cpuid % 64)),
+	    __ATOMIC_RELEASE);
+}
+
 int kcb_thread_attach(int idx, bool pin)
 {
 	struct kcb_cpu *ci;
@@ -98,13 +125,15 @@ int kcb_thread_attach(int idx, bool pin)
 		if (pthread_setaffinity_np(pthread_self(), sizeof(one), &one))
 			return -EINVAL;
 	}
-	cpuid = __atomic_fetch_add(&next_cpuid, 1, __ATOMIC_RELAXED) % KCB_MAX_CPUS;
+	cpuid = cpuid_alloc();
 	ci = kcb_zalloc(sizeof(*ci));
 	t = kcb_zalloc(sizeof(*t));
-	if (!ci || !t) {
+	if (cpuid < 0 || !ci || !t) {
 		kcb_free(ci);
 		kcb_free(t);
-		return -ENOMEM;
+		if (cpuid >= 0)
+			cpuid_free(cpuid);
+		return cpuid < 0 ? cpuid : -ENOMEM;
 	}
 	ci->self = ci;
 	ci->cpuid = cpuid;
@@ -130,7 +159,17 @@ void kcb_thread_detach(void)
 	kcb_free(kcb_tls_cpu);
 	kcb_tls_current = NULL;
 	kcb_tls_cpu = NULL;
+	cpuid_free(kcb_tls_cpuid);
 }
+
+#ifndef KCB_EXPLORE
+void kcb_wait_a_while(void)
+{
+	struct timespec ts = { 0, 20000 };
+
+	nanosleep(&ts, NULL);
+}
+#endif
 
 struct par {
 	void (*fn)(int, void *);
@@ -231,6 +270,20 @@ static void run_softirq(void)
 		kcb_intr_exit(true);
 		kcb_tls_preempt_count -= KCB_SOFTIRQ_OFFSET;
 	}
+}
+
+void kcb_sim_softirq_enter(void)
+{
+	kcb_tls_preempt_count += KCB_SOFTIRQ_OFFSET;
+	kcb_intr_enter(true);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void kcb_sim_softirq_exit(void)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	kcb_intr_exit(true);
+	kcb_tls_preempt_count -= KCB_SOFTIRQ_OFFSET;
 }
 
 static void run_hardirq(void)

@@ -141,6 +141,8 @@ int kcb_pin_target(int idx);
 typedef struct { int locked; } kcb_spinlock_t;
 #define KCB_DEFINE_SPINLOCK(name)	kcb_spinlock_t name = { 0 }
 static __always_inline void kcb_spin_lock_init(kcb_spinlock_t *l) { l->locked = 0; }
+
+#ifndef KCB_EXPLORE
 static __always_inline void kcb_spin_lock(kcb_spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
@@ -165,6 +167,92 @@ typedef struct { int unused; } kcb_local_lock_t;
 #define KCB_LOCAL_LOCK_INIT	{ 0 }
 #define kcb_local_lock_irqsave(l, f)	do { (void)(l); (f) = kcb_local_irq_save(); } while (0)
 #define kcb_local_unlock_irqrestore(l, f) do { (void)(l); kcb_local_irq_restore(f); } while (0)
+
+/* A per-CPU variable's local_lock: kernel/kcov.c's
+ * local_lock_irqsave(&kcov_percpu_data.lock, flags). */
+#define kcb_local_lock_irqsave_pcpu(var, member, f)	((f) = kcb_local_irq_save())
+#define kcb_local_unlock_irqrestore_pcpu(var, member, f) kcb_local_irq_restore(f)
+#define kcb_local_lock_init_pcpu(var, member, cpu)	do { } while (0)
+
+#define kcb_preempt_point(what)	do { } while (0)
+#define kcb_lock_name(l, name)	do { (void)(l); } while (0)
+void kcb_wait_a_while(void);
+#else
+/*
+ * The explorer flavour (tests/explore_remote.c, built with -DKCB_EXPLORE):
+ * one OS thread is one CPU running tasks as coroutines; every lock, irq
+ * restore and preemption point asks the explorer's scheduler whether to
+ * switch.  The same variant sources, the same names.
+ */
+enum { KCB_X_SPIN, KCB_X_MUTEX, KCB_X_LOCAL };
+void kcb_x_point(const char *what);
+void kcb_x_lock(int *word, int kind, const char *op);
+void kcb_x_unlock(int *word, int kind, const char *op);
+unsigned long kcb_x_irq_save(void);
+void kcb_x_irq_restore(unsigned long f);
+void kcb_x_lock_name(const void *l, const char *name);
+void kcb_x_wait(void);
+#define kcb_spin_lock(l)	kcb_x_lock(&(l)->locked, KCB_X_SPIN, "spin_lock")
+#define kcb_spin_unlock(l)	kcb_x_unlock(&(l)->locked, KCB_X_SPIN, "spin_unlock")
+/* On PREEMPT_RT spin_lock_irqsave() leaves interrupts on. */
+#define kcb_spin_lock_irqsave(l, f) do {				\
+	(f) = kcb_preempt_rt() ? (kcb_irqflags_t)kcb_tls_irqs_off : kcb_x_irq_save(); \
+	kcb_x_lock(&(l)->locked, KCB_X_SPIN, "spin_lock_irqsave");	\
+} while (0)
+#define kcb_spin_unlock_irqrestore(l, f) do {				\
+	kcb_x_unlock(&(l)->locked, KCB_X_SPIN, "spin_unlock_irqrestore"); \
+	if (!kcb_preempt_rt())						\
+		kcb_x_irq_restore(f);					\
+} while (0)
+typedef kcb_spinlock_t kcb_mutex_t;
+#define KCB_DEFINE_MUTEX(name)	kcb_mutex_t name = { 0 }
+#define kcb_mutex_lock(m)	kcb_x_lock(&(m)->locked, KCB_X_MUTEX, "mutex_lock")
+#define kcb_mutex_unlock(m)	kcb_x_unlock(&(m)->locked, KCB_X_MUTEX, "mutex_unlock")
+/* On PREEMPT_RT a local_lock is a per-CPU sleeping lock; on !RT it is
+ * local_irq_save(). */
+typedef struct { int locked; } kcb_local_lock_t;
+#define KCB_LOCAL_LOCK_INIT	{ 0 }
+#define kcb_local_lock_irqsave(l, f) do {				\
+	if (kcb_preempt_rt()) {						\
+		(f) = 0;						\
+		kcb_x_lock(&(l)->locked, KCB_X_LOCAL, "local_lock_irqsave"); \
+	} else {							\
+		(f) = kcb_x_irq_save();					\
+	}								\
+} while (0)
+#define kcb_local_unlock_irqrestore(l, f) do {				\
+	if (kcb_preempt_rt())						\
+		kcb_x_unlock(&(l)->locked, KCB_X_LOCAL, "local_unlock_irqrestore"); \
+	else								\
+		kcb_x_irq_restore(f);					\
+} while (0)
+#define kcb_local_lock_irqsave_pcpu(var, member, f)	\
+	kcb_local_lock_irqsave(&kcb_this_cpu_ptr(var)->member, f)
+#define kcb_local_unlock_irqrestore_pcpu(var, member, f) \
+	kcb_local_unlock_irqrestore(&kcb_this_cpu_ptr(var)->member, f)
+#define kcb_local_lock_init_pcpu(var, member, cpu)	\
+	(kcb_per_cpu_ptr(var, cpu)->member.locked = 0)
+#define kcb_preempt_point(what)	kcb_x_point(what)
+#define kcb_lock_name(l, name)	kcb_x_lock_name((l), (name))
+#define kcb_wait_a_while()	kcb_x_wait()
+#endif
+
+/* ---- remote sections ---- */
+/* PREEMPT_RT semantics, switched at run time in userland. */
+extern int kcb_sim_preempt_rt;
+#define kcb_preempt_rt()	READ_ONCE(kcb_sim_preempt_rt)
+/* Per-CPU preallocations cover every simulated CPU id (the explorer sets 1). */
+extern int kcb_sim_possible_cpus;
+#define kcb_possible_cpus()	kcb_sim_possible_cpus
+#define kcb_for_each_possible_cpu(cpu)	\
+	for ((cpu) = 0; (cpu) < kcb_possible_cpus(); (cpu)++)
+/* CONFIG_KCOV_IRQ_AREA_SIZE is 0x40000 words; userland preallocates for
+ * KCB_MAX_CPUS simulated CPUs, so its areas are smaller. */
+#define KCB_IRQ_AREA_WORDS	0x1000u
+/* Enter and leave softirq context as run_softirq() does, without an
+ * interrupt: for benchmarks that time sections in softirq context. */
+void kcb_sim_softirq_enter(void);
+void kcb_sim_softirq_exit(void);
 
 /* ---- RCU: liburcu's memb flavour ---- */
 #include <urcu/urcu-memb.h>

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * window.h - one time-windowed run of a Google Benchmark registration, for
+ * any batch function: threads attach as CPUs (pinned), start together,
+ * warm up; thread 0 opens and closes the window through a phase word all
+ * threads poll between batches; each thread reports ops and ns from its own
+ * slot.  bench/remote_bench.c uses it; bench.c's window() has the same
+ * shape and can move onto it.
+ */
+#ifndef KCB_WINDOW_H
+#define KCB_WINDOW_H
+#include "gb_shim.h"
+#include "../variants/variant.h"
+
+struct kcb_window_ops {
+	/* Thread 0, before the threads start (each repetition). */
+	void (*reset)(void *arg, int nthreads);
+	/* In the thread, attached: set-up, one batch (returns ops), tear-down. */
+	int (*thread_init)(void *arg, int idx);
+	uint64_t (*batch)(void *arg, int idx);
+	void (*thread_fini)(void *arg, int idx);
+};
+
+struct kcb_window {
+	const struct kcb_window_ops *ops;
+	void *arg;
+	uint64_t window_ns, warmup_ns;
+	int hw;
+	/* private */
+	int phase __attribute__((aligned(128)));
+	struct kcb_window_slot *slots;
+	int nslots;
+};
+
+/* The kcb_gb_fn to register with arg = struct kcb_window *. */
+void kcb_window_run(kcb_gb_state *st, void *w);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * remote "obsd-kcov-cpu": OpenBSD sys/dev/kcov.c rev 1.49,
+ * kcov_remote_enter()/kcov_remote_leave(), kd_copy(), kr_barrier(),
+ * kcov_remote_register_locked()/attach, kr_free(), kd_curcpu().
+ *
+ * Everything under kcov_mtx, a spinning mutex at IPL_MPFLOOR (interrupts
+ * are blocked while it is held: here spin_lock_irqsave).  The remote is
+ * found by a list scan.  Task context: p_kd points at the owner's
+ * descriptor and the hooks claim its slots with CAS.  Interrupt context:
+ * the CPU's kcov_cpu (found by scanning kc_list for cpu_number()) takes
+ * the records, the interrupted proc's p_kd is saved in kc_kd_save; on
+ * leave p_kd is restored first, then kd_copy() claims all n records of the
+ * owner's buffer with one CAS and copies them (all or nothing).
+ * kr_nsections counts sections; close waits in kr_barrier() until none.
+ * Hooks: `openbsd-1.49`.
+ */
+#include "remote.h"
+#include "claim_cas.h"
+
+void kcb_obsd_149__cas__trace_cmp8(uint64_t, uint64_t);
+
+struct kcov_cpu {
+	struct kcb_dev		 kc_kd;
+	struct kcb_dev		*kc_kd_save;	/* [M] previous kcov_dev */
+	int			 kc_cpuid;	/* [I] cpu number */
+	struct kcov_cpu		*kc_next;	/* [I] kc_list */
+};
+
+static KCB_DEFINE_SPINLOCK(kcov_mtx);
+static struct kcb_rlist kr_list;		/* [M] */
+static struct kcov_cpu *kc_list;		/* [I] */
+static struct kcov_cpu *kc_array;		/* [I] */
+static int kc_count;				/* [I] */
+static uint64_t warnings;			/* [a] KASSERTs that would fire */
+
+#define mtx_enter(f)	kcb_spin_lock_irqsave(&kcov_mtx, f)
+#define mtx_leave(f)	kcb_spin_unlock_irqrestore(&kcov_mtx, f)
+
+static __always_inline int inintr(struct kcb_cpu *ci)
+{
+	return ci->idepth > 0;
+}
+
+static struct kcov_cpu *kd_curcpu(void)
+{
+	struct kcov_cpu *kc;
+	int cpuid = kcb_smp_processor_id();
+
+	for (kc = kc_list; kc; kc = kc->kc_next)
+		if (kc->kc_cpuid == cpuid)
+			return kc;
+	return NULL;
+}
+
+/* kd_copy(): one claim of all src records, or none (counted lost). */
+static void kd_copy(struct kcb_dev *dst, struct kcb_dev *src)
+{
+	struct kcb_sink d = { dst->buf, dst->nwords, dst->nmemb };
+	int stride;
+
+	if (dst->mode != src->mode) {		/* KASSERT */
+		kcb_fetch_add(&warnings, 1);
+		return;
+	}
+	stride = src->mode == KCB_MODE_TRACE_CMP ? KCB_STRIDE_CMP : KCB_STRIDE_PC;
+	if (stride == KCB_STRIDE_CMP)
+		claim_cas_copy(d, dst, src->buf, KCB_STRIDE_CMP);
+	else
+		claim_cas_copy(d, dst, src->buf, KCB_STRIDE_PC);
+}
+
+static int ob_enter(uint64_t handle)
+{
+	struct kcb_cpu *ci;
+	struct kcov_cpu *kc;
+	struct kcb_dev *kd;
+	struct kcb_remote *kr;
+	struct kcb_task *p;
+	kcb_irqflags_t f;
+	int opened = 0;
+
+	mtx_enter(f);
+	kr = rlist_find(&kr_list, handle);
+	if (kr == NULL || kr->state != KCB_STATE_READY)
+		goto out;
+	kd = kr->kd;
+	if (kd == NULL || kd->state != KCB_STATE_TRACE)
+		goto out;
+	ci = kcb_curcpu();
+	p = ci->curtask;
+	if (inintr(ci)) {
+		kc = kd_curcpu();
+		if (kc == NULL || kc->kc_kd.intr == 1)
+			goto out;
+		kc->kc_kd.state = KCB_STATE_TRACE;
+		kc->kc_kd.mode = kd->mode;
+		kc->kc_kd.intr = 1;
+		kc->kc_kd_save = p->kd;
+		kd = &kc->kc_kd;
+		WRITE_ONCE(kd->buf[0], 0);	/* reset coverage buffer */
+		kcb_preempt_point("kcov_remote_enter: p_kd saved in kc_kd_save");
+	} else if (p->kd != NULL) {		/* KASSERT(p->p_kd == NULL) */
+		kcb_fetch_add(&warnings, 1);
+		goto out;
+	}
+	kr->nsections++;
+	WRITE_ONCE(p->kd, kd);
+	opened = 1;
+out:
+	mtx_leave(f);
+	return opened;
+}
+
+static void ob_leave(uint64_t handle)
+{
+	struct kcb_cpu *ci;
+	struct kcov_cpu *kc;
+	struct kcb_remote *kr;
+	struct kcb_task *p;
+	kcb_irqflags_t f;
+
+	mtx_enter(f);
+	ci = kcb_curcpu();
+	p = ci->curtask;
+	if (p->kd == NULL)
+		goto out;
+	kr = rlist_find(&kr_list, handle);
+	if (kr == NULL)
+		goto out;
+	if (inintr(ci)) {
+		kc = kd_curcpu();
+		if (kc == NULL || kc->kc_kd.intr == 0)
+			goto out;
+		/* Stop writing to the CPU's buffer before copying it. */
+		WRITE_ONCE(p->kd, kc->kc_kd_save);
+		kc->kc_kd_save = NULL;
+		kd_copy(kr->kd, &kc->kc_kd);
+		kc->kc_kd.state = KCB_STATE_READY;
+		kc->kc_kd.mode = KCB_MODE_NONE;
+		kc->kc_kd.intr = 0;
+	} else {
+		if (p->kd != kr->kd)		/* KASSERT */
+			kcb_fetch_add(&warnings, 1);
+		WRITE_ONCE(p->kd, NULL);
+	}
+	--kr->nsections;			/* wakeup(kr) at 0 */
+out:
+	mtx_leave(f);
+}
+
+KCB_REMOTE_LOOP(ob_loop, ob_enter, ob_leave, kcb_obsd_149__cas__trace_cmp8)
+
+/* kr_barrier(): msleep on kcov_mtx until no section is in flight. */
+static void kr_barrier(struct kcb_remote *kr, kcb_irqflags_t *f)
+{
+	while (kr->nsections > 0) {
+		mtx_leave(*f);
+		kcb_wait_a_while();
+		mtx_enter(*f);
+	}
+}
+
+/* kcovattach(): a kcov_cpu with a full buffer for every CPU. */
+static int ob_init(void)
+{
+	int i, n = kcb_possible_cpus();
+
+	warnings = 0;
+	rlist_init(&kr_list);
+	kcb_spin_lock_init(&kcov_mtx);
+	kcb_lock_name(&kcov_mtx, "kcov_mtx");
+	kc_array = kcb_zalloc(n * sizeof(*kc_array));
+	if (!kc_array)
+		return -ENOMEM;
+	kc_count = n;
+	kc_list = NULL;
+	for (i = n - 1; i >= 0; i--) {
+		kc_array[i].kc_cpuid = i;
+		if (kcb_dev_init(&kc_array[i].kc_kd, KCB_IRQ_AREA_WORDS))
+			return -ENOMEM;
+		kc_array[i].kc_next = kc_list;
+		kc_list = &kc_array[i];
+	}
+	return 0;
+}
+
+static void ob_fini(struct kcb_remote_stats *st)
+{
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; kc_array && i < kc_count; i++) {
+		st->areas++;
+		st->areas_free += kc_array[i].kc_kd.intr == 0;
+		kcb_dev_fini(&kc_array[i].kc_kd);
+	}
+	kcb_free(kc_array);
+	kc_array = NULL;
+	kc_list = NULL;
+	while (kr_list.head) {
+		struct kcb_remote *kr = kr_list.head;
+
+		rlist_remove(&kr_list, kr);
+		kcb_free(kr);
+	}
+	st->warnings = warnings;
+}
+
+/* KIOREMOTEATTACH (kcov_remote_register_locked + attach), then KIOENABLE. */
+static int ob_enable(struct kcb_dev *kd, uint64_t handle, uint64_t area_words)
+{
+	struct kcb_remote *kr, *tmp;
+	kcb_irqflags_t f;
+	int err = 0;
+
+	(void)area_words;
+	kr = kcb_zalloc(sizeof(*kr));		/* pool_get(PR_WAITOK) */
+	if (!kr)
+		return -ENOMEM;
+	kr->handle = handle;
+	kr->state = KCB_STATE_NONE;
+	mtx_enter(f);
+	if (kd->state != KCB_STATE_READY) {
+		err = -ENXIO;
+		goto out;
+	}
+	for (;;) {
+		tmp = rlist_find(&kr_list, handle);
+		if (tmp == NULL)
+			break;
+		if (tmp->state != KCB_STATE_DYING) {
+			err = -EBUSY;
+			goto out;
+		}
+		mtx_leave(f);			/* msleep_nsec(tmp, &kcov_mtx) */
+		kcb_wait_a_while();
+		mtx_enter(f);
+	}
+	rlist_insert_tail(&kr_list, kr);
+	kr->state = KCB_STATE_READY;
+	kr->kd = kd;
+	kd->kr = kr;
+	kd->state = KCB_STATE_TRACE;		/* KIOENABLE; kd->mode is set */
+	kr = NULL;
+out:
+	mtx_leave(f);
+	kcb_free(kr);
+	return err;
+}
+
+/* KIODISABLE then close: kd_free() -> kcov_remote_detach() -> kr_free(). */
+static void ob_disable(struct kcb_dev *kd)
+{
+	struct kcb_remote *kr;
+	kcb_irqflags_t f;
+
+	mtx_enter(f);
+	kd->state = KCB_STATE_READY;
+	kd->mode = KCB_MODE_NONE;
+	kr = kd->kr;
+	if (kr) {
+		kr_barrier(kr, &f);
+		kr->state = KCB_STATE_DYING;
+		kr_barrier(kr, &f);
+		kd->kr = NULL;
+		kr->kd = NULL;
+		rlist_remove(&kr_list, kr);
+	}
+	mtx_leave(f);
+	kcb_free(kr);				/* pool_put */
+}
+
+const struct kcb_remote_ops kcb_remote_obsd_kcov_cpu = {
+	.name = "obsd-kcov-cpu",
+	.origin = "OpenBSD sys/dev/kcov.c rev 1.49 kcov_remote_enter/leave, kd_copy, kr_barrier",
+	.config = "openbsd-1.49",
+	.lookup = "obsd-list",
+	.softirq = 1,
+	.direct = 1,
+	.init = ob_init,
+	.fini = ob_fini,
+	.enable = ob_enable,
+	.disable = ob_disable,
+	.start = ob_enter,
+	.stop = ob_leave,
+	.loop = ob_loop,
+};
