@@ -8,6 +8,11 @@
  *	kcovbench: 90 passed, 0 failed
  *
  * Loading succeeds whatever the results: they are read from dmesg.
+ *
+ * It is also the benchmark in kernel context (kcb_run.h): runs are written
+ * to /sys/kernel/debug/kcovbench/run (kcb_ctl.c), or given at load time:
+ *
+ *	insmod kcovbench.ko selftest=0 run="config=linux mode=pertask threads=2"
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +23,7 @@
 #include <linux/version.h>
 #include "../variants/variant.h"
 #include "../tests/twins.h"
+#include "kcb_run.h"
 
 static bool selftest = true;
 module_param(selftest, bool, 0444);
@@ -30,6 +36,12 @@ MODULE_PARM_DESC(nrec, "Calls per thread and check (default 2000)");
 static bool broken;
 module_param(broken, bool, 0444);
 MODULE_PARM_DESC(broken, "Also run the deliberately broken control, which must fail");
+
+static char *run;
+module_param(run, charp, 0444);
+MODULE_PARM_DESC(run, "A benchmark run spec to run on load, after the selftest "
+		 "(e.g. \"config=linux mode=pertask threads=2\"); results in "
+		 "debugfs kcovbench/results and dmesg");
 
 /*
  * twin_shared() puts every thread's 4-word records in one buffer, and
@@ -107,11 +119,12 @@ static int __init kcb_init(void)
 #endif
 	if (selftest)
 		kcb_selftest();
-	return 0;
+	return kcb_ctl_init(run);
 }
 
 static void __exit kcb_exit(void)
 {
+	kcb_ctl_exit();
 	pr_info("unloaded\n");
 }
 

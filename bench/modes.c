@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modes.c - set-up and tear-down around mode_batch() (modes.h), shared by
+ * the userland benchmark and the module.
+ */
+#include "modes.h"
+#include "../workload/variants.h"
+
+const char *const kcb_mode_names[MODE_MAX] = {
+	"pertask", "shared", "cmp", "workload",
+};
+
+int kcb_mode_find(const char *name)
+{
+	int m;
+
+	for (m = 0; m < MODE_MAX; m++)
+		if (!strcmp(name, kcb_mode_names[m]))
+			return m;
+	return -1;
+}
+
+static const struct kcb_workload_variant workloads[] = KCB_WORKLOAD_VARIANTS;
+
+kcb_workload_fn kcb_workload_of(const struct kcb_combo *c)
+{
+	const char *config = c ? NULL : "none";
+	unsigned int i;
+	int j;
+
+	for (j = 0; j < kcb_nconfigs && !config; j++)
+		if (kcb_configs[j].combo == c)
+			config = kcb_configs[j].name;
+	for (i = 0; config && i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		if (!strcmp(workloads[i].config, config))
+			return workloads[i].run;
+	return NULL;
+}
+
+int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode)
+{
+	memset(r, 0, sizeof(*r));
+	if (mode < 0 || mode >= MODE_MAX)
+		return -EINVAL;
+	r->c = c;
+	r->mode = mode;
+	if (mode == MODE_WORKLOAD) {
+		r->workload = kcb_workload_of(c);
+		if (!r->workload)
+			return -EINVAL;
+	}
+	if (mode == MODE_SHARED && c)
+		return kcb_dev_init(&r->owner, KCB_SHARED_WORDS);
+	return 0;
+}
+
+void mode_run_reset(struct mode_run *r)
+{
+	if (!r->owner.buf)
+		return;
+	kcb_dev_reset(&r->owner);
+	r->owner.mode = KCB_MODE_TRACE_PC;
+	r->owner.state = KCB_STATE_TRACE;
+	r->owner.enabled = 1;
+}
+
+void mode_run_fini(struct mode_run *r)
+{
+	if (r->owner.buf)
+		kcb_dev_fini(&r->owner);
+}
+
+int mode_thread_init(struct mode_run *r, struct mode_thread *t)
+{
+	struct kcb_task *task = kcb_current();
+	uint64_t words = (uint64_t)KCB_BATCH + 1;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	if (r->mode == MODE_CMP)
+		words = (uint64_t)KCB_BATCH * KCB_STRIDE_CMP + 1;
+	if (r->mode == MODE_WORKLOAD) {
+		words = KCB_WORKLOAD_WORDS;
+		t->scratch = kcb_zalloc(KCB_WORKLOAD_SCRATCH);
+		if (!t->scratch)
+			return -ENOMEM;
+	}
+	err = kcb_dev_init(&t->own, words);
+	if (err) {
+		kcb_free(t->scratch);
+		t->scratch = NULL;
+		return err;
+	}
+	if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
+		kcb_task_attach(task, &r->owner);
+	else
+		kcb_task_enable(task, &t->own, r->mode == MODE_CMP ?
+		    KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
+	return 0;
+}
+
+void mode_thread_fini(struct mode_run *r, struct mode_thread *t)
+{
+	(void)r;
+	kcb_task_disable(kcb_current());
+	kcb_dev_fini(&t->own);
+	kcb_free(t->scratch);
+	t->scratch = NULL;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * modes.h - what one batch of each benchmark mode does.  Written against
+ * the contract only (no libc), so the userland benchmark (bench.c) and the
+ * module's runner (kmod/kcb_run.c) measure exactly the same loop; each
+ * keeps its own timing window around it.
+ */
+#ifndef KCB_MODES_H
+#define KCB_MODES_H
+#include "../variants/variant.h"
+
+enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_WORKLOAD, MODE_MAX };
+/* What runs unless asked otherwise: the hook modes, as before the workload. */
+#define MODES_DEFAULT	((1u << MODE_WORKLOAD) - 1)
+
+#define KCB_BATCH		1024		/* hook calls per indirect call */
+#define KCB_SHARED_WORDS	(1u << 20)	/* one shared buffer: 8 MiB */
+/* One workload round records ~173k PCs: room for six, so a round never
+ * fills the buffer and every variant does the same writes. */
+#define KCB_WORKLOAD_WORDS	(1u << 20)
+#define KCB_WORKLOAD_SEED	42
+
+extern const char *const kcb_mode_names[MODE_MAX];
+/* The MODE_* of a name, or -1. */
+int kcb_mode_find(const char *name);
+
+typedef uint64_t (*kcb_workload_fn)(uint64_t seed, void *scratch);
+/*
+ * The workload copy that calls c's hooks, or the uninstrumented copy for
+ * c == NULL.  Only upstream configurations have a copy: NULL otherwise.
+ */
+kcb_workload_fn kcb_workload_of(const struct kcb_combo *c);
+
+/* One benchmark, shared by its threads. */
+struct mode_run {
+	const struct kcb_combo *c;	/* [I] NULL: the empty hook, or the
+					 *     uninstrumented workload */
+	int mode;			/* [I] MODE_* */
+	kcb_workload_fn workload;	/* [I] MODE_WORKLOAD */
+	struct kcb_dev owner;		/* [a] MODE_SHARED: the one buffer */
+};
+
+/* One thread's part. */
+struct mode_thread {
+	struct kcb_dev own;		/* its private buffer */
+	void *scratch;			/* MODE_WORKLOAD's memory */
+	uint64_t sum;			/* workload checksums: kept, so used */
+};
+
+/* 0, or -EINVAL if c cannot run mode, or -ENOMEM. */
+int  mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode);
+/* Before each repetition's threads start: empty the shared buffer. */
+void mode_run_reset(struct mode_run *r);
+void mode_run_fini(struct mode_run *r);
+/* In the thread, once attached (kcb_thread_attach): buffers, tracing on. */
+int  mode_thread_init(struct mode_run *r, struct mode_thread *t);
+void mode_thread_fini(struct mode_run *r, struct mode_thread *t);
+
+/* Empty the shared buffer when half full; a lost race just retries later. */
+static inline void mode_shared_reset(struct kcb_dev *owner)
+{
+	uint64_t n = READ_ONCE(owner->buf[0]);
+
+	if (n > owner->nmemb / 2)
+		kcb_cmpxchg(&owner->buf[0], n, 0);
+}
+
+/*
+ * One batch: KCB_BATCH hook calls (returns KCB_BATCH), or one workload
+ * round (returns 1: the workload's unit is the round).  Inline: the
+ * variant's own loop is the only indirect call per batch.
+ */
+static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int idx)
+{
+	const struct kcb_combo *c = r->c;
+	struct kcb_dev *own = &t->own;
+
+	if (r->mode == MODE_WORKLOAD) {
+		t->sum += r->workload(KCB_WORKLOAD_SEED, t->scratch);
+		WRITE_ONCE(own->buf[0], 0);
+		return 1;
+	}
+	if (!c) {
+		kcb_empty_loop_pc(KCB_BATCH);
+		return KCB_BATCH;
+	}
+	switch (r->mode) {
+	case MODE_PERTASK:
+		c->loop_pc(KCB_BATCH);
+		WRITE_ONCE(own->buf[0], 0);
+		break;
+	case MODE_CMP:
+		c->loop_cmp(KCB_BATCH, idx);
+		WRITE_ONCE(own->buf[0], 0);
+		break;
+	case MODE_SHARED:
+		c->loop_pc(KCB_BATCH);
+		if (!c->pair->shareable_pc) {
+			/* Linux's way: a private area moved under the lock. */
+			c->move(&r->owner, own->buf, KCB_STRIDE_PC);
+			WRITE_ONCE(own->buf[0], 0);
+		}
+		mode_shared_reset(&r->owner);
+		break;
+	}
+	return KCB_BATCH;
+}
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kcb_run.h - the module as a benchmark: a run spec, the kthreads that run
+ * it, and its results in Google Benchmark's JSON shape (kcb_json.c), so
+ * that the tables of scripts/kcb/ show kernel and userland runs alike.
+ */
+#ifndef KCB_RUN_H
+#define KCB_RUN_H
+
+#include "../bench/modes.h"
+
+#define KCB_SPEC_MAX		512	/* bytes of one spec */
+#define KCB_CONFIG_MAX		64
+#define KCB_WINDOW_MS_MAX	10000
+#define KCB_WARMUP_MS_MAX	10000
+#define KCB_REPS_MAX		100
+/*
+ * A run holds the CPU hotplug lock (its threads must stay on their CPUs),
+ * and a hotplug writer waiting longer than the hung-task timeout (120 s)
+ * would warn: keep a whole run well below it.
+ */
+#define KCB_RUN_MS_MAX		60000
+
+/* What to run: parsed from "key=value ..." (kcb_spec.c). */
+struct kcb_spec {
+	char config[KCB_CONFIG_MAX];	/* as named: config, fe/pair, "empty" */
+	const struct kcb_combo *c;	/* NULL for "empty" */
+	int mode;			/* MODE_* */
+	int irq;			/* always 0: see kcb_spec.c */
+	int nthreads;
+	int *cpus;			/* [nthreads] thread i's CPU */
+	u64 window_ns, warmup_ns;
+	int reps;
+};
+
+/* One thread's part of one repetition. */
+struct kcb_thr_result {
+	u64 ops;			/* batches' ops in the window */
+	u64 ns;				/* the window, as this thread saw it */
+	u64 cpu_ns;			/* its CPU time, warm-up included */
+	int cpu;			/* where it ran (-1: never attached) */
+	int pinned;			/* on its CPU at start and at the end */
+};
+
+/* Every repetition of a run, as kcb_json.c prints it. */
+struct kcb_results {
+	const struct kcb_spec *spec;
+	struct kcb_thr_result *thr;	/* [reps][nthreads] */
+	int *rep_err;			/* [reps] 0, or why it has no numbers */
+};
+
+/*
+ * Parse text (modified in place) into spec.  The caller holds
+ * cpus_read_lock(), so the CPUs checked online stay so for the run.
+ * Returns 0 or -EINVAL; kcb_spec_free() either way.
+ */
+int  kcb_spec_parse(char *text, struct kcb_spec *spec);
+void kcb_spec_free(struct kcb_spec *spec);
+/* The canonical spec: every key, defaults filled in. */
+int  kcb_spec_print(const struct kcb_spec *spec, char *buf, size_t size);
+
+/*
+ * Run every repetition of spec (cpus_read_lock() held) into res.  A
+ * signal to the caller stops it within one batch: -EINTR.
+ */
+int  kcb_run(const struct kcb_spec *spec, struct kcb_results *res);
+int  kcb_results_alloc(struct kcb_results *res, const struct kcb_spec *spec);
+void kcb_results_free(struct kcb_results *res);
+
+/* The results as JSON in a kvmalloc()ed string (*len bytes); -errno. */
+int  kcb_json(const struct kcb_results *res, char **out, size_t *len);
+/* One dmesg line per repetition. */
+void kcb_results_log(const struct kcb_results *res);
+
+/* The debugfs control files and the load-time run (kcb_ctl.c). */
+int  kcb_ctl_init(const char *run_at_load);
+void kcb_ctl_exit(void);
+
+#endif

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kcb_spec.c - a run spec: whitespace-separated key=value pairs,
+ *
+ *	config=NAME	upstream configuration, FRONTEND/PAIR, or "empty"
+ *			(the empty hook; in workload mode the uninstrumented
+ *			workload)				required
+ *	mode=M		pertask, shared, cmp or workload	(pertask);
+ *			workload is one round of the instrumented workload
+ *			per batch, tracing PCs only (a round's ~871k
+ *			comparisons would want 28 MiB a thread), for the
+ *			upstream configurations and empty
+ *	threads=N	1 .. online CPUs, one kthread per CPU	(1, or cpus')
+ *	cpus=LIST	CPUs in cpulist form ("0,2-3"); thread i runs on the
+ *			i-th, in increasing order; all online	(first N online)
+ *	window_ms=W	measured window, 1 .. 10000		(200)
+ *	warmup_ms=U	warm-up before it, 0 .. 10000		(50)
+ *	reps=R		repetitions, 1 .. 100			(1)
+ *	irq=0		only 0: the module runs under the kernel's own
+ *			interrupts, it simulates none		(0)
+ *
+ * and reps x (warmup_ms + window_ms) at most 60 s (kcb_run.h says why).
+ * Anything else, a key given twice, or a bound crossed: -EINVAL, with the
+ * reason in dmesg.  Threads never share a CPU: the replica front ends'
+ * curcpu()/current are per-CPU (hotpath/kcb_kernel.h).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/slab.h>
+#include <linux/kernel.h>
+#include "kcb_run.h"
+
+#define bad(fmt, ...) ({						\
+	pr_info_ratelimited("bad run spec: " fmt "\n", ##__VA_ARGS__);	\
+	-EINVAL;							\
+})
+
+enum { K_CONFIG, K_MODE, K_THREADS, K_CPUS, K_WINDOW, K_WARMUP, K_REPS, K_IRQ, K_MAX };
+static const char *const keys[K_MAX] = {
+	"config", "mode", "threads", "cpus", "window_ms", "warmup_ms", "reps", "irq",
+};
+
+static int number(const char *key, const char *v, u64 min, u64 max, u64 *out)
+{
+	u64 x;
+
+	if (kstrtou64(v, 10, &x) || x < min || x > max)
+		return bad("%s=%.32s: want %llu .. %llu", key, v, min, max);
+	*out = x;
+	return 0;
+}
+
+/* cpus=LIST: the CPUs, all online, into spec->cpus in increasing order. */
+static int parse_cpus(const char *v, struct kcb_spec *spec, int *n)
+{
+	cpumask_var_t mask;
+	int cpu, i = 0, err = 0;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	if (!*v || cpulist_parse(v, mask) || cpumask_empty(mask))
+		err = bad("cpus=%.32s: not a CPU list", v);
+	else if (!cpumask_subset(mask, cpu_online_mask))
+		err = bad("cpus=%.32s: not all online (online: %*pbl)", v,
+			  cpumask_pr_args(cpu_online_mask));
+	if (!err)
+		for_each_cpu(cpu, mask)
+			spec->cpus[i++] = cpu;
+	*n = i;
+	free_cpumask_var(mask);
+	return err;
+}
+
+static int parse_pair(char *tok, struct kcb_spec *spec, u64 *val, bool *seen,
+		      int *ncpus)
+{
+	char *v = strchr(tok, '=');
+	int k;
+
+	if (!v)
+		return bad("'%.32s' is not key=value", tok);
+	*v++ = '\0';
+	for (k = 0; k < K_MAX && strcmp(tok, keys[k]); k++)
+		;
+	if (k == K_MAX)
+		return bad("unknown key '%.32s'", tok);
+	if (seen[k])
+		return bad("%s given twice", keys[k]);
+	seen[k] = true;
+	switch (k) {
+	case K_CONFIG:
+		if (strscpy(spec->config, v, sizeof(spec->config)) < 0)
+			return bad("config name too long");
+		spec->c = strcmp(v, "empty") ? kcb_find(v) : NULL;
+		if (!spec->c && strcmp(v, "empty"))
+			return bad("unknown config '%.32s'", v);
+		return 0;
+	case K_MODE:
+		spec->mode = kcb_mode_find(v);
+		return spec->mode < 0 ? bad("unknown mode '%.32s'", v) : 0;
+	case K_CPUS:
+		return parse_cpus(v, spec, ncpus);
+	case K_THREADS:
+		return number("threads", v, 1, num_online_cpus(), &val[k]);
+	case K_WINDOW:
+		return number("window_ms", v, 1, KCB_WINDOW_MS_MAX, &val[k]);
+	case K_WARMUP:
+		return number("warmup_ms", v, 0, KCB_WARMUP_MS_MAX, &val[k]);
+	case K_REPS:
+		return number("reps", v, 1, KCB_REPS_MAX, &val[k]);
+	case K_IRQ:
+		return number("irq (the module simulates no interrupts)", v, 0, 0, &val[k]);
+	}
+	return -EINVAL;
+}
+
+int kcb_spec_parse(char *text, struct kcb_spec *spec)
+{
+	u64 val[K_MAX] = { [K_WINDOW] = 200, [K_WARMUP] = 50, [K_REPS] = 1 };
+	bool seen[K_MAX] = { false };
+	int ncpus = 0, err = 0, i, cpu;
+	char *tok;
+
+	memset(spec, 0, sizeof(*spec));
+	spec->cpus = kcalloc(nr_cpu_ids, sizeof(*spec->cpus), GFP_KERNEL);
+	if (!spec->cpus)
+		return -ENOMEM;
+	while (!err && (tok = strsep(&text, " \t\n")))
+		if (*tok)
+			err = parse_pair(tok, spec, val, seen, &ncpus);
+	if (err)
+		return err;
+	if (!seen[K_CONFIG])
+		return bad("config= is required");
+	if (seen[K_THREADS] && seen[K_CPUS] && val[K_THREADS] != ncpus)
+		return bad("threads=%llu but %d CPUs listed", val[K_THREADS], ncpus);
+	if (spec->mode == MODE_WORKLOAD && !kcb_workload_of(spec->c))
+		return bad("%s has no workload copy (upstream configurations only)",
+			   spec->config);
+	if (val[K_REPS] * (val[K_WARMUP] + val[K_WINDOW]) > KCB_RUN_MS_MAX)
+		return bad("reps x (warmup_ms + window_ms) over %d ms", KCB_RUN_MS_MAX);
+	if (!seen[K_CPUS]) {
+		ncpus = seen[K_THREADS] ? val[K_THREADS] : 1;
+		i = 0;
+		for_each_online_cpu(cpu)
+			if (i < ncpus)
+				spec->cpus[i++] = cpu;
+	}
+	spec->nthreads = ncpus;
+	spec->window_ns = val[K_WINDOW] * NSEC_PER_MSEC;
+	spec->warmup_ns = val[K_WARMUP] * NSEC_PER_MSEC;
+	spec->reps = val[K_REPS];
+	return 0;
+}
+
+void kcb_spec_free(struct kcb_spec *spec)
+{
+	kfree(spec->cpus);
+	spec->cpus = NULL;
+}
+
+int kcb_spec_print(const struct kcb_spec *spec, char *buf, size_t size)
+{
+	int i, j, n;
+
+	n = scnprintf(buf, size, "config=%s mode=%s irq=%d threads=%d cpus=",
+		      spec->config, kcb_mode_names[spec->mode], spec->irq,
+		      spec->nthreads);
+	/* As a cpulist ("0-3,8"): the CPUs are in increasing order. */
+	for (i = 0; i < spec->nthreads; i = j) {
+		for (j = i + 1; j < spec->nthreads &&
+		     spec->cpus[j] == spec->cpus[j - 1] + 1; j++)
+			;
+		n += scnprintf(buf + n, size - n, "%s%d", i ? "," : "",
+			       spec->cpus[i]);
+		if (j - 1 > i)
+			n += scnprintf(buf + n, size - n, "-%d", spec->cpus[j - 1]);
+	}
+	n += scnprintf(buf + n, size - n, " window_ms=%llu warmup_ms=%llu reps=%d",
+		       spec->window_ns / NSEC_PER_MSEC,
+		       spec->warmup_ns / NSEC_PER_MSEC, spec->reps);
+	return n;
+}

@@ -1,0 +1,363 @@
+"""kcovbench kmod run: the benchmarks inside the kernel module (kmod/),
+optionally beside the userland ones, into results/<name>/ as `run` writes
+it: raw.json (Google Benchmark's JSON shape; kernel runs are named
+"kmod:<config>/<mode>/..."), key.txt, table.txt, table.md, table.csv, plus
+specs.txt (what was written to the module) and dmesg.txt (the kernel's
+log of the runs).
+
+Where the module runs:
+  --qemu FLAVOUR   in Debian's FLAVOUR kernel (amd64, rt-amd64) under qemu
+                   (scripts/qemu-kmod-run): no root needed.  Without KVM
+                   qemu emulates every instruction (TCG): those timings say
+                   nothing about a real machine, and key.txt and the table
+                   titles say so.
+  (no --qemu)      in the running kernel, as root: build the module against
+                   /lib/modules/$(uname -r)/build, insmod, write each spec
+                   to /sys/kernel/debug/kcovbench/run, read results, rmmod.
+
+One spec per config x mode x thread count (kmod/kcb_spec.c).  --userland
+also runs the userland benchmark here with the same settings, so that the
+table shows kernel and userland ns/op side by side."""
+import argparse
+import json
+import os
+import platform
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from . import binary, cmd_run, machine, results, table
+from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
+
+NAME = "kmod"
+HELP = "run the benchmarks inside the kernel module (here or under qemu)"
+
+MODES = ("pertask", "shared", "cmp", "workload")
+FLAVOURS = ("amd64", "rt-amd64")
+CONFIGS_H = os.path.join(ROOT, "variants", "configs.h")
+DEBUGFS = "/sys/kernel/debug"
+# kmod/kcb_run.h's bounds, checked here so a bad run fails before a boot.
+WINDOW_MS_MAX, REPS_MAX, RUN_MS_MAX = 10000, 100, 60000
+TROUBLE = re.compile(r"BUG:|WARNING:|Oops|Call Trace")
+
+
+def _list(conv, ok, why):
+    """An argparse type: a comma-separated list, each item checked."""
+    def parse(text):
+        out = []
+        for item in filter(None, text.split(",")):
+            try:
+                v = conv(item)
+            except ValueError:
+                v = None
+            if v is None or not ok(v):
+                raise argparse.ArgumentTypeError("%r: %s" % (item, why))
+            out.append(v)
+        return out
+    return parse
+
+
+def _seconds(text):
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1
+    if not 0 <= v <= WINDOW_MS_MAX / 1000:
+        raise argparse.ArgumentTypeError("%r: want seconds, 0 .. %g" % (text, WINDOW_MS_MAX / 1000))
+    return v
+
+
+def add_arguments(p):
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    r = sub.add_parser("run", help="run specs in the module, write results/<name>/",
+                       description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    lst = dict(nargs="+", action="extend", default=None)
+    r.add_argument("--qemu", choices=FLAVOURS, metavar="FLAVOUR",
+                   help="boot Debian's FLAVOUR kernel (amd64, rt-amd64) under qemu")
+    r.add_argument("--smp", type=int, default=2, metavar="N",
+                   help="--qemu: CPUs of the guest (default: %(default)s)")
+    r.add_argument("--configs", metavar="CONFIG", **lst,
+                   type=_list(str, lambda v: True, ""),
+                   help="upstream configs, FRONTEND/PAIR or empty "
+                        "(default: the upstream configs; empty always runs)")
+    r.add_argument("--modes", metavar="MODE", **lst,
+                   type=_list(str, lambda v: v in MODES, "modes are " + ", ".join(MODES)),
+                   help="of %s (default: pertask)" % ", ".join(MODES))
+    r.add_argument("--threads", metavar="N", **lst,
+                   type=_list(int, lambda v: v > 0, "must be positive"),
+                   help="thread counts, one kthread per CPU (default: 1..CPUs)")
+    r.add_argument("--duration", metavar="SECONDS", type=_seconds, default=0.2,
+                   help="measured window per repetition (default: %(default)s)")
+    r.add_argument("--warmup", metavar="SECONDS", type=_seconds, default=0.05,
+                   help="warm-up before it (default: %(default)s)")
+    r.add_argument("--repetitions", metavar="N", type=int, default=5,
+                   help="repetitions per benchmark (default: %(default)s)")
+    r.add_argument("--userland", action="store_true",
+                   help="also run the userland benchmark here, for a side-by-side table")
+    r.add_argument("--name", type=cmd_run._name,
+                   help="results directory name (default: kmod-date-time-host)")
+    r.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "results"),
+                   help="where the results directory goes (default: results/)")
+
+
+def _flat(lists):
+    return None if lists is None else [x for sub in lists for x in sub]
+
+
+def upstream_configs():
+    """The upstream configurations, from variants/configs.h as Kbuild reads it."""
+    with open(CONFIGS_H) as f:
+        return re.findall(r'^\s*X\("([^"]+)"', f.read(), re.M)
+
+
+def specs_for(configs, modes, threads, window_ms, warmup_ms, reps):
+    """One spec line per config x mode x thread count; the workload only
+    exists for upstream configurations (and empty: uninstrumented)."""
+    workload_ok = set(upstream_configs()) | {"empty"}
+    out = []
+    for c in configs:
+        for m in modes:
+            if m == "workload" and c not in workload_ok:
+                warn("%s has no workload copy (upstream configurations only): skipped" % c)
+                continue
+            for t in threads:
+                out.append("config=%s mode=%s threads=%d window_ms=%d warmup_ms=%d reps=%d"
+                           % (c, m, t, window_ms, warmup_ms, reps))
+    return out
+
+
+def parse_console(text):
+    """From a guest's serial log (scripts/qemu-kmod-run): the results JSON
+    of each spec by its 1-based number, failures by number, and dmesg."""
+    docs, failed = {}, {}
+    for n, body in re.findall(r"^kcb-json-begin (\d+)\n(.*?)^kcb-json-end \1$", text, re.M | re.S):
+        try:
+            docs[int(n)] = json.loads(body)
+        except ValueError as e:
+            failed[int(n)] = "results do not parse: %s" % e
+    for n, why in re.findall(r"^kcb-run-failed (\d+): (.*)$", text, re.M):
+        failed[int(n)] = why
+    m = re.search(r"^kcb-dmesg-begin\n(.*?)^kcb-dmesg-end$", text, re.M | re.S)
+    return docs, failed, m.group(1) if m else ""
+
+
+def _run_qemu(flav, smp, specs, tmp):
+    """Run the specs in a guest; (docs, failed, dmesg, target, command)."""
+    path = os.path.join(tmp, "specs.txt")
+    log = os.path.join(tmp, "console.log")
+    with open(path, "w") as f:
+        f.write("".join(s + "\n" for s in specs))
+    cmd = [os.path.join(ROOT, "scripts", "qemu-kmod-run"), flav, path, log]
+    env = dict(os.environ, QEMU_SMP=str(smp))
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    if out.returncode != 0:
+        raise Failure("scripts/qemu-kmod-run %s failed (exit %d)" % (flav, out.returncode))
+    about = dict(kv.split("=", 1) for kv in out.stdout.split() if "=" in kv)
+    with open(log, errors="replace") as f:
+        docs, failed, dmesg = parse_console(f.read())
+    accel = about.get("accel", "?")
+    target = "Linux %s (Debian) in qemu-system-x86_64 accel=%s -smp %s -m 1G" % (
+        about.get("kernel", "?"), accel, smp)
+    if accel != "kvm":
+        target += ": TCG emulation, kernel timings NOT representative"
+    return docs, failed, dmesg, target, "QEMU_SMP=%d scripts/qemu-kmod-run %s specs.txt LOG" % (smp, flav)
+
+
+def _dmesg():
+    out = subprocess.run(["dmesg"], capture_output=True, text=True)
+    return out.stdout.splitlines() if out.returncode == 0 else []
+
+
+def _run_here(specs):
+    """Run the specs in the running kernel (root); as _run_qemu."""
+    if os.geteuid() != 0:
+        raise UsageError("loading a module needs root (or use --qemu FLAVOUR)")
+    rel = platform.release()
+    flav = "rt-amd64" if rel.endswith("-rt-amd64") else "amd64"
+    kdir = "/lib/modules/%s/build" % rel
+    if not os.path.exists(os.path.join(kdir, "Makefile")):
+        raise Failure("no headers for the running kernel in %s (install linux-headers-%s)"
+                      % (kdir, rel))
+    if os.path.exists("/sys/module/kcovbench"):
+        raise Failure("kcovbench is already loaded: rmmod it first")
+    mk = subprocess.run(["make", "-C", os.path.join(ROOT, "kmod"), flav, "KDIR=" + kdir],
+                        stdout=sys.stderr.fileno())
+    if mk.returncode != 0:
+        raise Failure("module build failed")
+    if not os.path.ismount(DEBUGFS) and \
+            subprocess.run(["mount", "-t", "debugfs", "debugfs", DEBUGFS]).returncode:
+        warn("could not mount debugfs on %s" % DEBUGFS)
+    ko = os.path.join(ROOT, "build", "kmod-" + flav, "kmod", "kcovbench.ko")
+    # The kernel's log from here on: what the runs printed, warnings included.
+    before = len(_dmesg())
+    if subprocess.run(["insmod", ko, "selftest=0"]).returncode != 0:
+        raise Failure("insmod %s failed" % ko)
+    docs, failed = {}, {}
+    ctl = os.path.join(DEBUGFS, "kcovbench")
+    try:
+        for n, spec in enumerate(specs, 1):
+            print("kcovbench kmod: %s" % spec, file=sys.stderr)
+            try:
+                with open(os.path.join(ctl, "run"), "w") as f:
+                    f.write(spec)
+                with open(os.path.join(ctl, "results")) as f:
+                    docs[n] = json.load(f)
+            except (OSError, ValueError) as e:
+                failed[n] = str(e)
+    finally:
+        subprocess.run(["rmmod", "kcovbench"])
+    dmesg = "".join(l + "\n" for l in _dmesg()[before:])
+    return docs, failed, dmesg, "Linux %s on this machine" % rel, \
+        "insmod %s selftest=0; echo SPEC > %s/run; cat %s/results; rmmod" % (
+            os.path.relpath(ko, ROOT), ctl, ctl)
+
+
+def _ere(text):
+    """text as a POSIX extended regex matching itself (Google Benchmark's
+    filter); names hold letters, digits and . - + / only."""
+    return re.sub(r"([.+])", r"[\1]", text)
+
+
+def _run_userland(configs, modes, threads, a, tmp):
+    """The userland benchmark with the same settings: (doc, command).  The
+    filter keeps to the specs' config/mode rows, irq:0 as in the module."""
+    exe = binary.ensure_built()
+    only = "^(%s)/(%s)/irq:0/" % ("|".join(map(_ere, configs)), "|".join(modes))
+    args = ["bench", "--configs=" + ",".join(configs), "--modes=" + ",".join(modes),
+            "--threads=" + ",".join(map(str, threads)), "--window=%g" % a.duration,
+            "--warmup=%g" % a.warmup, "--benchmark_repetitions=%d" % a.repetitions,
+            "--benchmark_filter=" + only]
+    part = os.path.join(tmp, "user.json")
+    rc = subprocess.run([exe] + args + ["--benchmark_out=" + part, "--benchmark_out_format=json",
+                                        "--benchmark_format=console"],
+                        stdout=sys.stderr.fileno()).returncode
+    if rc != 0:
+        raise Failure("the userland benchmark exited %d" % rc)
+    with open(part) as f:
+        doc = json.load(f)
+    keep = re.compile(only)
+    doc["benchmarks"] = [r for r in doc["benchmarks"] if keep.match(r.get("run_name", ""))]
+    shown = os.path.relpath(exe, ROOT) if exe.startswith(ROOT) else exe
+    return doc, shlex.join([shown] + args + ["--benchmark_out=raw.json"])
+
+
+def side_by_side(benches, title):
+    """Rows config/mode; per thread count a userland and a kmod column."""
+    threads = sorted({b.threads for b in benches})
+    kinds = [k for k in ("user", "kmod") if any(b.config.startswith("kmod:") == (k == "kmod")
+                                                for b in benches)]
+    rows = {}
+    for b in benches:
+        kind = "kmod" if b.row.startswith("kmod:") else "user"
+        row = b.row[len("kmod:"):] if kind == "kmod" else b.row
+        rows.setdefault(row, {})[(kind, b.threads)] = b
+    header = ["config/mode"] + ["%s %dt" % (k, t) for t in threads for k in kinds]
+    body = [[r] + [cmd_run._cell(cells[(k, t)], "ns_per_op") if (k, t) in cells else "-"
+                   for t in threads for k in kinds] for r, cells in rows.items()]
+    return table.wrap(title) + table.txt(header, body).splitlines(), \
+        ["**%s**" % title, "", table.md(header, body)]
+
+
+def render(name, key, benches, reps, target):
+    head = "kcovbench kmod run %s\n%s" % (name, key)
+    title = ("ns/op (ns per round in workload mode): median of %d repetitions "
+             "±stddev (%% of median); columns: user = the userland replica on "
+             "this host, kmod = kcovbench.ko in %s; Nt = N threads" % (reps, target))
+    t_txt, t_md = side_by_side(benches, title)
+    txt = table.wrap(head) + [""] + t_txt
+    md = ["# kcovbench kmod run %s" % name, "", "```", key, "```", ""] + t_md
+    if any(b.unpinned for b in benches):
+        note = "! = in some repetition a thread did not run on its pinned CPU"
+        txt += ["", note]
+        md += ["", note]
+    return "\n".join(txt) + "\n", "\n".join(md).rstrip("\n") + "\n"
+
+
+def main(a):
+    if a.action != "run":
+        raise UsageError("unknown action %s" % a.action)
+    if not 1 <= a.repetitions <= REPS_MAX:
+        raise UsageError("--repetitions must be 1..%d" % REPS_MAX)
+    window_ms, warmup_ms = round(a.duration * 1000), round(a.warmup * 1000)
+    if window_ms < 1:
+        raise UsageError("--duration must be at least 0.001 s")
+    if a.repetitions * (window_ms + warmup_ms) > RUN_MS_MAX:
+        raise UsageError("--repetitions x (--duration + --warmup) must stay within %d s "
+                         "(the module's bound on one run)" % (RUN_MS_MAX // 1000))
+    configs = _flat(a.configs) or upstream_configs()
+    if "all" in configs:        # as `run`: every front end x pair but the broken one
+        _, fes, pairs = binary.names()
+        configs = [f + "/" + p for f in fes for p in pairs if p != "broken-racy"]
+    configs = ["empty"] + [c for c in configs if c != "empty"]
+    modes = _flat(a.modes) or ["pertask"]
+    ncpus = a.smp if a.qemu else os.cpu_count()
+    threads = _flat(a.threads) or list(range(1, ncpus + 1))
+    if max(threads) > ncpus:
+        raise UsageError("%d threads on %d CPUs: the module runs one kthread per CPU"
+                         % (max(threads), ncpus))
+    if a.userland and max(threads) > len(os.sched_getaffinity(0)):
+        warn("more threads than CPUs here: userland threads will share CPUs")
+    # The userland binary knows every name the module does (one registry).
+    binary.ensure_built()
+    binary.check_configs([c for c in configs if c != "empty"] or ["empty"])
+    specs = specs_for(configs, modes, threads, window_ms, warmup_ms, a.repetitions)
+    name = a.name or time.strftime("kmod-%Y%m%d-%H%M%S-") + socket.gethostname()
+
+    with Staging(os.path.join(a.out, name)) as stage, \
+            tempfile.TemporaryDirectory(prefix="kcb-kmod-") as tmp:
+        user_doc, user_cmd = (None, None)
+        if a.userland:
+            user_doc, user_cmd = _run_userland(configs, modes, threads, a, tmp)
+        if a.qemu:
+            docs, failed, dmesg, target, kcmd = _run_qemu(a.qemu, a.smp, specs, tmp)
+        else:
+            docs, failed, dmesg, target, kcmd = _run_here(specs)
+        missing = [n for n in range(1, len(specs) + 1) if n not in docs and n not in failed]
+        for n in missing:
+            failed[n] = "no results"
+        if failed:
+            raise Failure("kernel runs failed:\n" + "\n".join(
+                "  %s: %s" % (specs[n - 1], why) for n, why in sorted(failed.items())))
+        if TROUBLE.search(dmesg):
+            raise Failure("the kernel warned during the runs:\n" + dmesg)
+
+        kctx = dict(docs[1]["context"])
+        kctx.pop("kcb_spec", None)
+        ctx = dict(user_doc["context"]) if user_doc else dict(kctx)
+        ctx["kcb_kmod"] = kctx
+        ctx["kcb_kmod_target"] = target
+        runs = (user_doc["benchmarks"] if user_doc else []) + \
+            [r for n in sorted(docs) for r in docs[n]["benchmarks"]]
+        raw = os.path.join(stage.path, "raw.json")
+        atomic_write(raw, json.dumps({"context": ctx, "benchmarks": runs}, indent=2) + "\n")
+        _, benches = results.load(raw)
+        if not benches:
+            raise Failure("no benchmark reported a result")
+
+        key = machine.key_line(machine.key(ctx) + [("kmod", target)])
+        key_txt = "%s\ncommand: %s\n" % (key, shlex.join(sys.argv))
+        if user_cmd:
+            key_txt += "binary: %s\n" % user_cmd
+        key_txt += "kmod: %s, once per line of specs.txt\n" % kcmd
+        if "NOT representative" in target:
+            key_txt += ("caveat: the kmod numbers come from qemu's TCG emulator (no "
+                        "working KVM here); they show that each variant runs in kernel "
+                        "context, not what it costs there.  The user numbers are real, "
+                        "from this host.\n")
+        txt, md = render(name, key_txt.rstrip("\n"), benches, a.repetitions, target)
+        for fname, data in (("key.txt", key_txt), ("table.txt", txt), ("table.md", md),
+                            ("table.csv", cmd_run._csv(benches)),
+                            ("specs.txt", "".join(s + "\n" for s in specs)),
+                            ("dmesg.txt", dmesg)):
+            atomic_write(os.path.join(stage.path, fname), data)
+        stage.commit()
+    sys.stdout.write(txt)
+    where = os.path.relpath(os.path.join(a.out, name))
+    print("results: %s" % (os.path.abspath(where) if where.startswith("..") else where),
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Tests of `kcovbench kmod run` that need no kernel: bad input (exit 2
+before anything is built or booted), the specs it writes, reading a
+guest's serial log, and the side-by-side table of kernel and userland
+runs.  The runs themselves are tested under qemu (scripts/qemu-kmod-test,
+scripts/qemu-kmod-badinput).  Run: python3 tests/test_kmod.py"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from kcb import kmod, results  # noqa: E402
+
+
+def run(*args):
+    return subprocess.run([os.path.join(ROOT, "kcovbench"), "kmod", "run"] + list(args),
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def rep(name, threads, ns):
+    """One repetition as kcb_json.c writes it (or Google Benchmark)."""
+    run_name = "%s/irq:0/iterations:1/manual_time/threads:%d" % (name, threads)
+    return dict(name=run_name, run_name=run_name, run_type="iteration", repetitions=2,
+                repetition_index=0, threads=threads, iterations=threads, real_time=1e8,
+                cpu_time=1e8, time_unit="ns", ns_per_op=ns, ops=1000, ops_per_s=1e9 / ns,
+                pinned=threads, fair_spread=0, share_min=1, share_max=1, label="cpus=0")
+
+
+class BadInput(unittest.TestCase):
+    def assertBad(self, r, word):
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(word, r.stderr)
+
+    def test_refused_before_anything_runs(self):
+        self.assertBad(run("--modes", "bogus"), "bogus")
+        self.assertBad(run("--qemu", "i386"), "i386")
+        self.assertBad(run("--qemu", "amd64", "--threads", "3"), "3 threads on 2 CPUs")
+        self.assertBad(run("--qemu", "amd64", "--threads", "0"), "positive")
+        self.assertBad(run("--qemu", "amd64", "--duration", "11"), "'11'")
+        self.assertBad(run("--qemu", "amd64", "--duration", "x"), "'x'")
+        self.assertBad(run("--qemu", "amd64", "--repetitions", "0"), "repetitions")
+        self.assertBad(run("--qemu", "amd64", "--repetitions", "100", "--duration", "1"),
+                       "60 s")
+        self.assertBad(run("--qemu", "amd64", "--configs", "nosuch"), "nosuch")
+        self.assertBad(run("--qemu", "amd64", "--name", "../x"), "name")
+
+
+class Specs(unittest.TestCase):
+    def test_one_spec_per_config_mode_threads(self):
+        s = kmod.specs_for(["empty", "linux", "netbsd/cas"], ["pertask", "workload"],
+                           [1, 2], 200, 50, 5)
+        # netbsd/cas has no workload copy: 3 x 2 x 2 less its 2
+        self.assertEqual(len(s), 10)
+        self.assertIn("config=linux mode=workload threads=2 window_ms=200 warmup_ms=50 reps=5", s)
+        self.assertFalse([x for x in s if "netbsd/cas mode=workload" in x])
+
+    def test_upstream_configs_from_configs_h(self):
+        self.assertIn("linux", kmod.upstream_configs())
+        self.assertIn("openbsd-1.49", kmod.upstream_configs())
+
+
+class Console(unittest.TestCase):
+    def test_parse(self):
+        doc = {"context": {"kcb_spec": "x"}, "benchmarks": [rep("kmod:linux/pertask", 1, 3.5)]}
+        log = ("[ 1.0] boot noise\nkcb-run 1: config=linux\nkcb-json-begin 1\n%s\n"
+               "kcb-json-end 1\nkcb-run 2: config=nosuch\n"
+               "kcb-run-failed 2: failed -22: bad spec\n"
+               "kcb-json-begin 3\n{ truncated\nkcb-json-end 3\n"
+               "kcb-dmesg-begin\n[ 2.0] kcovbench: linux/pertask\nkcb-dmesg-end\n"
+               % json.dumps(doc, indent=2))
+        docs, failed, dmesg = kmod.parse_console(log)
+        self.assertEqual(list(docs), [1])
+        self.assertEqual(docs[1]["benchmarks"][0]["ns_per_op"], 3.5)
+        self.assertEqual(failed[2], "failed -22: bad spec")
+        self.assertIn("do not parse", failed[3])
+        self.assertIn("kcovbench: linux/pertask", dmesg)
+
+
+class Table(unittest.TestCase):
+    def test_kmod_names_and_side_by_side(self):
+        runs = [rep("linux/pertask", 1, 3.0), rep("linux/pertask", 2, 6.0),
+                rep("kmod:linux/pertask", 1, 30.0), rep("kmod:linux/pertask", 2, 60.0),
+                rep("kmod:netbsd/cas/pertask", 1, 40.0)]
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "raw.json"), "w") as f:
+                json.dump({"context": {}, "benchmarks": runs}, f)
+            _, benches = results.load(d)
+        b = [x for x in benches if x.run_name.startswith("kmod:netbsd")][0]
+        self.assertEqual((b.config, b.mode, b.irq, b.row), ("kmod:netbsd/cas", "pertask", "0",
+                                                           "kmod:netbsd/cas/pertask"))
+        txt, _ = kmod.side_by_side(benches, "title")
+        rows = {line.split()[0]: line.split()[1:] for line in txt[1:]}
+        self.assertEqual(rows["config/mode"], ["user", "1t", "kmod", "1t", "user", "2t",
+                                               "kmod", "2t"])
+        self.assertEqual(rows["linux/pertask"], ["3.00", "30.0", "6.00", "60.0"])
+        self.assertEqual(rows["netbsd/cas/pertask"], ["-", "40.0", "-", "-"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
