@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""Tests of `kcovbench gate`: it catches a planted regression, passes an
+unchanged build, refuses what it cannot compare, and speaks perf stat's
+control-fifo protocol.  Run: python3 tests/test_gate.py [-v]
+
+The planted regression: a copy of the kcovbench binary whose obsd-1.49
+front end is compiled from a temporary copy of variants/fe_obsd_149.c with
+one extra `(void)kcb_curcpu();` in fe_lookup(), linked with the same other
+objects as build/plain/kcovbench (variants/ itself is not touched)."""
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.dont_write_bytecode = True
+from kcb import gate  # noqa: E402
+
+KCOVBENCH = os.path.join(ROOT, "kcovbench")
+TARGET = "build/plain/kcovbench"
+PLANT_FE = "obsd_149"
+PLANT_CONFIG = "openbsd-1.49"
+# A small set for the end-to-end runs: the planted config, one that shares
+# its claim, one that shares nothing with it.
+E2E = ["--configs=openbsd-1.48,openbsd-1.49,linux", "--modes=pertask,cmp"]
+
+
+def run_gate(*args, env=None):
+    r = subprocess.run([sys.executable, KCOVBENCH, "gate"] + list(args), cwd=ROOT,
+                       capture_output=True, text=True, env=env)
+    return r.returncode, r.stdout, r.stderr
+
+
+def plant(src):
+    """fe source with one extra curcpu read at the top of fe_lookup()."""
+    m = re.search(r"^static __always_inline bool fe_lookup\([^)]*\)\n\{\n", src, re.M)
+    if not m:
+        raise AssertionError("fe_lookup() not found where expected")
+    return src[:m.end()] + "\t(void)kcb_curcpu();\t/* planted regression */\n" + src[m.end():]
+
+
+class Builds:
+    """A clean and a planted copy of the binary, from one snapshot of the
+    objects (other builds may rewrite build/plain/ meanwhile)."""
+
+    def __init__(self, tmp):
+        r = subprocess.run(["ninja", TARGET], cwd=ROOT, capture_output=True, text=True)
+        if r.returncode:
+            raise AssertionError("ninja %s failed:\n%s" % (TARGET, r.stdout + r.stderr))
+        cmds = subprocess.run(["ninja", "-t", "commands", TARGET], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.splitlines()
+        src = "variants/fe_%s.c" % PLANT_FE
+        cc = [shlex.split(c) for c in cmds if (" -c %s " % src) in c]
+        link = [shlex.split(c) for c in cmds if re.search(r"\s-o %s(\s|$)" % TARGET, c)]
+        if len(cc) != 1 or len(link) != 1:
+            raise AssertionError("cannot find the compile of %s and the link of %s in "
+                                 "`ninja -t commands`" % (src, TARGET))
+        cc, link = cc[0], link[0]
+        hook_obj = cc[cc.index("-o") + 1]
+        objs = [a for a in link if a.endswith(".o")]
+        snap = os.path.join(tmp, "objs")
+        os.makedirs(snap)
+        for o in objs:
+            shutil.copy(os.path.join(ROOT, o), snap)
+        with open(os.path.join(ROOT, src)) as f:
+            text = f.read()
+        self.exe = {}
+        for name, body in (("clean", text), ("planted", plant(text))):
+            d = os.path.join(tmp, name)
+            os.makedirs(d)
+            csrc = os.path.join(d, os.path.basename(src))
+            with open(csrc, "w") as f:
+                f.write(body)
+            obj = os.path.join(d, os.path.basename(hook_obj))
+            c = [a for a in cc if a not in ("-MMD",)]
+            if "-MF" in c:
+                i = c.index("-MF")
+                del c[i:i + 2]
+            c[c.index(src)] = csrc
+            c[c.index("-o") + 1] = obj
+            # the copy's "template.h" and "../hotpath/kcb.h" resolve from here
+            c.insert(1, "-I" + os.path.join(ROOT, "variants"))
+            subprocess.run(c, cwd=ROOT, check=True)
+            exe = os.path.join(d, "kcovbench")
+            ln = list(link)
+            ln[ln.index("-o") + 1] = exe
+            ln = [obj if a == hook_obj else
+                  (os.path.join(snap, os.path.basename(a)) if a.endswith(".o") else a)
+                  for a in ln]
+            subprocess.run(ln, cwd=ROOT, check=True)
+            self.exe[name] = exe
+        self.diff = subprocess.run(["diff", os.path.join(ROOT, src),
+                                    os.path.join(tmp, "planted", os.path.basename(src))],
+                                   capture_output=True, text=True).stdout
+
+
+class PlantedRegression(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kcb-test-gate-")
+        cls.b = Builds(cls.tmp)
+        cls.base = os.path.join(cls.tmp, "baseline.json")
+        rc, out, err = run_gate("--update", "--binary", cls.b.exe["clean"],
+                                "--baseline", cls.base, *E2E)
+        if rc:
+            raise AssertionError("gate --update exited %d:\n%s%s" % (rc, out, err))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_plant_is_one_line(self):
+        added = [l for l in self.b.diff.splitlines() if l.startswith(">")]
+        self.assertEqual(len(added), 1, self.b.diff)
+        self.assertIn("kcb_curcpu()", added[0])
+
+    def test_clean_copy_passes(self):
+        rc, out, err = run_gate("--binary", self.b.exe["clean"], "--baseline", self.base, *E2E)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("gate: PASS", out)
+
+    def test_planted_copy_fails_naming_the_config(self):
+        rc, out, err = run_gate("--binary", self.b.exe["planted"], "--baseline", self.base, *E2E)
+        print("\n--- planted regression: exit %d\n%s%s---" % (rc, out, err), file=sys.stderr)
+        self.assertEqual(rc, 1, out + err)
+        regs = out.split("REGRESSIONS", 1)[1]
+        rows = [l.split() for l in regs.splitlines()[2:] if l.strip() and not l.startswith("gate:")]
+        self.assertTrue(rows, out)
+        # every regressed row is the planted config; its pertask path grew
+        self.assertEqual({r[0] for r in rows}, {PLANT_CONFIG}, out)
+        self.assertIn([PLANT_CONFIG, "pertask", "instructions"], [r[:3] for r in rows])
+        for r in rows:
+            self.assertEqual(r[2], "instructions", out)
+
+    def test_looser_threshold_lets_it_pass(self):
+        # +1 instruction on ~41-47 is 2.1-2.4 %: under a 3 % limit it passes
+        rc, out, err = run_gate("--binary", self.b.exe["planted"], "--baseline", self.base,
+                                "--threshold", "instructions=3", *E2E)
+        self.assertEqual(rc, 0, out + err)
+
+
+class Refusals(unittest.TestCase):
+    """Exit 2 and 3 come before any measurement."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="kcb-test-gate-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_missing_baseline_is_3(self):
+        rc, out, err = run_gate("--baseline", os.path.join(self.tmp, "none.json"))
+        self.assertEqual(rc, 3, out + err)
+        self.assertIn("--update", err)
+
+    def test_other_compiler_is_3(self):
+        p = os.path.join(self.tmp, "b.json")
+        key = {"backend": "callgrind", "tool": gate.tool_version("callgrind"),
+               "compiler": "GCC: (Debian 99.0.0-1) 99.0.0", "arch": "x86_64",
+               "ops": gate.DEFAULT_OPS, "cpu": "x"}
+        gate.write_baseline(p, None, key, {}, {}, {}, gate.DEFAULT_OPS, "test")
+        rc, out, err = run_gate("--baseline", p)
+        self.assertEqual(rc, 3, out + err)
+        self.assertIn("compiler", err)
+
+    def test_bad_usage_is_2(self):
+        for args in (["--threshold", "instructions"], ["--threshold", "bogus=2"],
+                     ["--modes", "sideways"], ["--ops", "1000"], ["--frobnicate"]):
+            rc, out, err = run_gate(*args)
+            self.assertEqual(rc, 2, "%s: %s%s" % (args, out, err))
+
+    def test_not_a_baseline_is_2(self):
+        p = os.path.join(self.tmp, "b.json")
+        with open(p, "w") as f:
+            f.write("{\"format\": \"something else\"}")
+        rc, out, err = run_gate("--baseline", p)
+        self.assertEqual(rc, 2, out + err)
+
+
+class Units(unittest.TestCase):
+    def test_threshold_syntax(self):
+        self.assertEqual(gate._threshold("branches=5"), ("branches", 5.0))
+        self.assertEqual(gate._threshold("instructions=0.5%"), ("instructions", 0.5))
+
+    def test_per_event_thresholds(self):
+        base = {"key": {"ops": 100}, "entries": [
+            {"config": "c", "mode": "pertask",
+             "counts": {"instructions": 1000, "branches": 100}}]}
+        res = {("c", "pertask"): {"counts": {"instructions": 1030, "branches": 104}}}
+        rows, regs, missing = gate.judge(base, res, 100, {"instructions": 2, "branches": 5},
+                                         "callgrind")
+        self.assertEqual([(g["event"], round(g["change"], 2)) for g in regs],
+                         [("instructions", 3.0)])
+        rows, regs, missing = gate.judge(base, res, 100, {"instructions": 5, "branches": 3},
+                                         "callgrind")
+        self.assertEqual([g["event"] for g in regs], ["branches"])
+        # fewer instructions is never a regression
+        res = {("c", "pertask"): {"counts": {"instructions": 500, "branches": 50}}}
+        self.assertEqual(gate.judge(base, res, 100, {"instructions": 2}, "callgrind")[1], [])
+
+    def test_missing_entry(self):
+        base = {"key": {"ops": 100}, "entries": []}
+        res = {("c", "cmp"): {"counts": {"instructions": 1, "branches": 1}}}
+        self.assertEqual(gate.judge(base, res, 100, {}, "callgrind")[2], [("c", "cmp")])
+
+    def test_parse_perf_csv(self):
+        text = ("# started on x\n\n123456,,instructions:u,1000,100.00,,\n"
+                "2000,,cycles:u,1000,100.00,,\n300,,branches:u,1000,100.00,,\n")
+        self.assertEqual(gate._parse_perf(text),
+                         {"instructions": 123456, "cycles": 2000, "branches": 300})
+        with self.assertRaises(gate.MeasureError):
+            gate._parse_perf("<not supported>,,instructions:u,0,100.00,,\n")
+
+    def test_update_is_atomic_and_keeps_other_entries(self):
+        tmp = tempfile.mkdtemp(prefix="kcb-test-gate-")
+        try:
+            p = os.path.join(tmp, "b.json")
+            key = {"backend": "callgrind", "tool": "t", "compiler": "c", "arch": "a",
+                   "ops": 1024, "cpu": "x"}
+            r1 = {("a", "pertask"): {"counts": {"instructions": 10, "branches": 1}},
+                  ("b", "pertask"): {"counts": {"instructions": 20, "branches": 2}}}
+            gate.write_baseline(p, None, key, {}, {}, r1, 1024, "cmd")
+            ino = os.stat(p).st_ino
+            old = gate.load_baseline(p)
+            r2 = {("a", "pertask"): {"counts": {"instructions": 11, "branches": 1}}}
+            kept = gate.write_baseline(p, old, key, {}, {}, r2, 1024, "cmd")
+            self.assertEqual(kept, 1)
+            self.assertNotEqual(os.stat(p).st_ino, ino)     # replaced by rename
+            self.assertEqual(os.listdir(tmp), ["b.json"])   # no temp file left
+            got = {(e["config"], e["counts"]["instructions"])
+                   for e in gate.load_baseline(p)["entries"]}
+            self.assertEqual(got, {("a", 11), ("b", 20)})
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+FAKE_PERF = r'''#!/usr/bin/env python3
+# A stand-in for perf: `perf stat -x, -o OUT -e EVENTS [--control fifo:CTL,ACK
+# -D -1] -- CMD`.  It acks enable/disable as perf does and reports
+# FAKE_PERF_PER_OP counts per op (from CMD's --ops=N), but only if CMD sent
+# enable then disable; `<not counted>` otherwise.
+import os, select, subprocess, sys
+a = sys.argv[1:]
+if a[:1] == ["--version"]:
+    print("perf version 0.0-fake"); sys.exit(0)
+assert a[0] == "stat", a
+out = ctl = ack = None; events = []; i = 1
+while i < len(a):
+    if a[i].startswith("-x"): i += 1
+    elif a[i] == "-o": out = a[i + 1]; i += 2
+    elif a[i] == "-e": events = a[i + 1].split(","); i += 2
+    elif a[i] == "--control": ctl, ack = a[i + 1][len("fifo:"):].split(","); i += 2
+    elif a[i] == "-D": i += 2
+    elif a[i] == "--": i += 1; break
+    else: break
+cmd = a[i:]
+seen = []
+if ctl:
+    cfd = os.open(ctl, os.O_RDWR | os.O_NONBLOCK)
+    afd = os.open(ack, os.O_RDWR | os.O_NONBLOCK)
+p = subprocess.Popen(cmd)
+while p.poll() is None:
+    if ctl and select.select([cfd], [], [], 0.01)[0]:
+        for word in os.read(cfd, 256).decode().split():
+            seen.append(word); os.write(afd, b"ack\n")
+    elif not ctl:
+        p.wait()
+ops = [int(x.split("=")[1]) for x in cmd if x.startswith("--ops=")]
+per_op = float(os.environ.get("FAKE_PERF_PER_OP", "10"))
+with open(out, "w") as f:
+    for e in events:
+        if not ctl:
+            f.write("1000,,%s,100,100.00,,\n" % e)
+        elif seen == ["enable", "disable"] and ops:
+            f.write("%d,,%s,100,100.00,,\n" % (per_op * ops[0] * (3 if "cycles" in e else 1), e))
+        else:
+            f.write("<not counted>,,%s,0,100.00,,\n" % e)
+sys.exit(p.returncode)
+'''
+
+
+class PerfBackend(unittest.TestCase):
+    """The perf path, against the real binary's --perf-ctl, with a fake perf
+    (this VM has no hardware counters)."""
+
+    def test_fake_perf_round_trip(self):
+        tmp = tempfile.mkdtemp(prefix="kcb-test-gate-")
+        try:
+            bindir = os.path.join(tmp, "bin")
+            os.makedirs(bindir)
+            with open(os.path.join(bindir, "perf"), "w") as f:
+                f.write(FAKE_PERF)
+            os.chmod(os.path.join(bindir, "perf"), 0o755)
+            env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
+            base = os.path.join(tmp, "b.json")
+            args = ["--baseline", base, "--configs=linux,empty", "--modes=pertask,shared",
+                    "--runs=2"]
+            rc, out, err = run_gate("--update", *args, env=dict(env, FAKE_PERF_PER_OP="10"))
+            self.assertEqual(rc, 0, out + err)
+            self.assertIn("backend perf", out)
+            doc = gate.load_baseline(base)
+            self.assertEqual(doc["backend"], "perf")
+            self.assertEqual({e["per_op"]["instructions"] for e in doc["entries"]}, {10.0})
+            self.assertEqual({e["per_op"]["cycles"] for e in doc["entries"]}, {30.0})
+            rc, out, err = run_gate(*args, env=dict(env, FAKE_PERF_PER_OP="10.1"))
+            self.assertEqual(rc, 0, out + err)
+            rc, out, err = run_gate(*args, env=dict(env, FAKE_PERF_PER_OP="10.5"))
+            self.assertEqual(rc, 1, out + err)
+            self.assertRegex(out.split("REGRESSIONS")[1], r"(?m)^linux\s+pertask\s+instructions")
+            # a perf baseline is not comparable with callgrind counts
+            rc, out, err = run_gate("--backend=callgrind", *args)
+            self.assertEqual(rc, 3, out + err)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Realprog(unittest.TestCase):
+    """The parts of `kcovbench realprog` that need no download."""
+
+    def test_deb_src_from_deb822(self):
+        from kcb import realprog
+        text = ("Types: deb\n# a comment\nURIs: http://example.invalid/debian\n"
+                "Suites: s s-updates\nComponents: main\nSigned-By: /k.gpg\n\n"
+                "Types: deb\nEnabled: no\nURIs: http://example.invalid/off\nSuites: s\n"
+                "Components: main\n\nTypes: deb-src\nURIs: http://example.invalid/src\n"
+                "Suites: s\nComponents: main\n")
+        self.assertEqual(realprog.src_from_deb822(text), [
+            "Types: deb-src\nURIs: http://example.invalid/debian\nSuites: s s-updates\n"
+            "Components: main\nSigned-By: /k.gpg"])
+        self.assertEqual(realprog.src_from_list(
+            "deb [signed-by=/k.gpg] http://example.invalid/d s main\n# deb x y z\n"),
+            ["deb-src [signed-by=/k.gpg] http://example.invalid/d s main"])
+
+    def test_runtime_is_empty_in_the_benchmark_build(self):
+        # scripts/configure compiles every C file of bench/ into kcovbench
+        flags = ["gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                 "-Werror", "-D_GNU_SOURCE", "-c", os.path.join(ROOT, "bench", "instrument_rt.c")]
+        with tempfile.TemporaryDirectory() as d:
+            o = os.path.join(d, "rt.o")
+            subprocess.run(flags + ["-o", o], check=True)
+            self.assertEqual(subprocess.run(["nm", o], capture_output=True, text=True).stdout, "")
+            for defs in (["-DKCB_RT_SHARED=0"], ["-DKCB_RT_SHARED=1"], ["-DKCB_RT_EMPTY=1"]):
+                subprocess.run(flags + ["-DKCB_INSTRUMENT_RT"] + defs + ["-o", o], check=True)
+                syms = subprocess.run(["nm", o], capture_output=True, text=True).stdout
+                self.assertIn("__sanitizer_cov_trace_cmpd", syms)
+
+
+if __name__ == "__main__":
+    unittest.main()
