@@ -1,0 +1,64 @@
+"""The C binary: building it, and the names it accepts."""
+import os
+import re
+import subprocess
+import sys
+
+from .common import ROOT, Failure, UsageError
+
+# KCOVBENCH_BIN runs another binary and skips the build (a build from
+# another tree, or a stand-in while bench/ is being written).
+OVERRIDE = os.environ.get("KCOVBENCH_BIN")
+BIN = OVERRIDE or os.path.join(ROOT, "build", "plain", "kcovbench")
+TARGET = "build/plain/kcovbench"
+# The benchmark modes bench/ defines; `list` does not print them.
+MODES = ("pertask", "shared", "cmp")
+IRQS = ("0", "1")
+
+
+def ensure_built():
+    """Run ninja for the binary only (a no-op when it is up to date).  Its
+    output goes to stderr: stdout is kept for results."""
+    if OVERRIDE:
+        return BIN
+    try:
+        out = subprocess.run(["ninja", TARGET], cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    except OSError as e:
+        raise Failure("cannot run ninja (%s); scripts/setup installs it" % e.strerror)
+    if out.returncode != 0 or "no work to do" not in out.stdout:
+        sys.stderr.write(out.stdout)
+    if out.returncode != 0:
+        raise Failure("build failed: ninja %s exited %d" % (TARGET, out.returncode))
+    return BIN
+
+
+def names():
+    """Parse `kcovbench list`: (configs, front ends, pairs).  The binary is
+    the one registry of variants; this only reads what it prints."""
+    out = subprocess.run([BIN, "list"], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise Failure("%s list failed: %s" % (BIN, out.stderr.strip()))
+    sections = {}
+    cur = None
+    for line in out.stdout.splitlines():
+        if not line.startswith(" "):
+            cur = line.split(" ")[0]          # "front", "claim", "configurations"
+            sections[cur] = []
+        elif cur and re.match(r"  \S", line):
+            sections[cur].append(line.split()[0])
+    return (sections.get("configurations", []), sections.get("front", []),
+            sections.get("claim", []))
+
+
+def check_configs(wanted):
+    """UsageError naming every config the binary would not know."""
+    if wanted == ["all"]:
+        return
+    configs, fes, pairs = names()
+    known = set(configs) | {"empty"} | {f + "/" + p for f in fes for p in pairs}
+    bad = [c for c in wanted if c not in known]
+    if bad:
+        raise UsageError("unknown config %s; known: %s, empty, all, or "
+                         "<front end>/<pair> with front end in {%s} and pair in {%s}"
+                         % (", ".join(bad), " ".join(configs), ",".join(fes), ",".join(pairs)))

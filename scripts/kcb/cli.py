@@ -1,0 +1,46 @@
+"""The dispatcher: a subcommand is a module with NAME, HELP,
+add_arguments(parser) and main(args) -> exit code; adding one is one
+entry in COMMANDS."""
+import argparse
+import signal
+import sys
+
+from . import cmd_compare, cmd_list, cmd_plot, cmd_run, gate, kmod, realprog
+from .common import Failure, UsageError
+
+COMMANDS = [cmd_list, cmd_run, cmd_compare, cmd_plot, gate, kmod, realprog]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM takes ^C's clean-up path: a killed run leaves no partial dir."""
+    code = 128 + signal.SIGTERM
+
+
+def _sigterm(signum, frame):
+    raise Terminated
+
+
+def main(argv):
+    p = argparse.ArgumentParser(prog="kcovbench", description=
+                                "Benchmark kcov hook variants: build, run, compare, plot.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for mod in COMMANDS:
+        sp = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.__doc__)
+        mod.add_arguments(sp)
+        sp.set_defaults(func=mod.main)
+    args = p.parse_args(argv)       # bad usage: argparse exits 2
+    signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        return args.func(args) or 0
+    except UsageError as e:
+        print("kcovbench %s: error: %s" % (args.command, e), file=sys.stderr)
+        return 2
+    except Failure as e:
+        print("kcovbench %s: %s" % (args.command, e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as e:
+        print("kcovbench %s: interrupted; nothing written" % args.command, file=sys.stderr)
+        return getattr(e, "code", 128 + signal.SIGINT)
+    except BrokenPipeError:         # e.g. `./kcovbench compare A B | head`
+        sys.stderr.close()
+        return 1

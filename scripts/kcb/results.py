@@ -1,0 +1,75 @@
+"""Reading a results directory: Google Benchmark JSON grouped into one
+Bench per (config, mode, irq, threads), with its repetitions."""
+import json
+import os
+import re
+
+from .common import UsageError, warn
+
+# Parts Google Benchmark appends to our "config/mode/irq:N" names.
+GB_PART = re.compile(r"^(iterations|threads|repeats|min_time|min_warmup_time):|"
+                     r"^(manual_time|real_time|process_time)$")
+
+
+# Per-operation counters worth a table; the last two only exist where the
+# binary could open hardware counters.
+METRICS = ("ns_per_op", "cycles_per_op", "instructions_per_op")
+
+
+class Bench:
+    def __init__(self, run_name, threads):
+        self.run_name = run_name
+        self.threads = threads
+        ours = [p for p in run_name.split("/") if not GB_PART.match(p)]
+        # "kmod:linux" is a config run inside kcovbench.ko (kmod.py), no key:value
+        kv = dict(p.split(":", 1) for p in ours if ":" in p and not p.startswith("kmod:"))
+        words = [p for p in ours if ":" not in p or p.startswith("kmod:")]
+        self.mode = words[-1] if len(words) > 1 else ""
+        self.config = "/".join(words[:-1]) if len(words) > 1 else "/".join(words)
+        self.irq = kv.get("irq", "0")
+        # irq:0 is the default: name only the unusual case; other key:value
+        # parts (handles:16, recs:0) tell rows apart and stay
+        self.row = "/".join(p for p in ours if p != "irq:0")
+        self.order = (0, 0)         # GB's registration order, set by load()
+        self.values = {}            # counter -> its value in each repetition
+        self.unpinned = False       # some thread did not run where it was pinned
+
+    @property
+    def samples(self):
+        """ns/op of each repetition: what tables and verdicts are about."""
+        return self.values["ns_per_op"]
+
+
+def load(path):
+    """(context, [Bench]) from a results dir or a raw.json, in the binary's order."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "raw.json")
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+        runs = doc["benchmarks"]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError("cannot read results %s: %s" % (path, e))
+    benches = {}
+    for r in runs:
+        if r.get("run_type", "iteration") != "iteration":
+            continue                # our own statistics, from the repetitions
+        name = r.get("run_name", r.get("name"))
+        if r.get("error_occurred"):
+            warn("%s: %s" % (name, r.get("error_message", "error")))
+            continue
+        b = benches.get(name)
+        if b is None:
+            b = benches[name] = Bench(name, int(r.get("threads", 1)))
+            b.order = (r.get("family_index", 0), r.get("per_family_instance_index", 0))
+        if "ns_per_op" not in r:
+            raise UsageError("%s: %s has no ns_per_op counter" % (path, name))
+        if "pinned" in r and r["pinned"] < b.threads:
+            b.unpinned = True
+        for k in METRICS + ("fair_spread",):
+            if k in r:
+                b.values.setdefault(k, []).append(float(r[k]))
+    # GB numbers benchmarks in the order the binary registered them; the
+    # file's order is shuffled by --benchmark_enable_random_interleaving
+    return doc.get("context", {}), sorted((b for b in benches.values() if b.values),
+                                          key=lambda b: b.order)

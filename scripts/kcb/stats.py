@@ -1,0 +1,77 @@
+"""Small statistics: median, spread and the Mann-Whitney U test."""
+import functools
+import math
+import statistics
+
+
+def median(xs):
+    return statistics.median(xs)
+
+
+def stdev(xs):
+    """Sample standard deviation (n - 1), as Google Benchmark's aggregate."""
+    return statistics.stdev(xs) if len(xs) > 1 else 0.0
+
+
+def _ranks(values):
+    """1-based ranks, ties given the mean of the ranks they span; also the
+    tie sizes, which the variance correction needs."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    ties = []
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        if j > i:
+            ties.append(j - i + 1)
+        i = j + 1
+    return ranks, ties
+
+
+@functools.lru_cache(maxsize=64)   # compare asks for the same sizes per row
+def _u_counts(m, n):
+    """counts[u] = how many of the C(m+n, m) orderings of m x's and n y's
+    have U = u, U counting the (x, y) pairs with x > y.  The largest element
+    is an x (beating all n y's: U grows by n) or a y (U unchanged), hence
+    c(i, j, u) = c(i-1, j, u-j) + c(i, j-1, u)."""
+    prev = [[1] for _ in range(n + 1)]          # i = 0
+    for i in range(1, m + 1):
+        cur = [[1]]                             # j = 0
+        for j in range(1, n + 1):
+            row = [0] * (i * j + 1)
+            for u, c in enumerate(prev[j]):
+                row[u + j] += c
+            for u, c in enumerate(cur[j - 1]):
+                row[u] += c
+            cur.append(row)
+        prev = cur
+    return prev[n]
+
+
+EXACT_MAX = 30      # m + n up to which, without ties, p is exact
+
+
+def mann_whitney(x, y):
+    """Two-sided Mann-Whitney U test of x against y: (U of x, p-value).
+    Exact distribution for small samples without ties; otherwise the
+    normal approximation with tie and continuity corrections."""
+    m, n = len(x), len(y)
+    if not m or not n:
+        raise ValueError("empty sample")
+    ranks, ties = _ranks(list(x) + list(y))
+    u = sum(ranks[:m]) - m * (m + 1) / 2
+    small = min(u, m * n - u)
+    if not ties and m + n <= EXACT_MAX:
+        counts = _u_counts(m, n)
+        tail = sum(counts[:int(small) + 1]) / math.comb(m + n, m)
+        return u, min(1.0, 2 * tail)
+    total = m + n
+    var = m * n / 12 * ((total + 1) - sum(t ** 3 - t for t in ties) / (total * (total - 1)))
+    if var <= 0:                                # every value equal
+        return u, 1.0
+    z = max(0.0, abs(u - m * n / 2) - 0.5) / math.sqrt(var)
+    return u, min(1.0, math.erfc(z / math.sqrt(2)))

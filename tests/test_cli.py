@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Tests of ./kcovbench, the Python driver: bad input and ^C (exit 2 / 130,
+nothing left behind), the statistics behind compare, the table writer, a
+real short run and its plot.  Run: python3 tests/test_cli.py"""
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from kcb import stats, table  # noqa: E402
+
+KCOVBENCH = os.path.join(ROOT, "kcovbench")
+SMALL = ["--configs", "linux", "--modes", "pertask", "--threads", "1",
+         "--duration", "0.05", "--repetitions", "2"]
+
+
+def kcovbench(*args, timeout=300):
+    return subprocess.run([KCOVBENCH] + list(args), capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def fake_raw(path, series):
+    """A raw.json in Google Benchmark 1.7.1's shape: series maps
+    "config/mode/irq:0" + threads to ns/op per repetition."""
+    runs = []
+    for (name, threads), xs in series.items():
+        run_name = "%s/iterations:1/manual_time/threads:%d" % (name, threads)
+        for i, x in enumerate(xs):
+            runs.append(dict(name=run_name, run_name=run_name, run_type="iteration",
+                             repetitions=len(xs), repetition_index=i, threads=threads,
+                             iterations=1, real_time=2e8, cpu_time=1e5, time_unit="ns",
+                             ns_per_op=x, ops_per_s=1e9 / x, pinned=threads))
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "raw.json"), "w") as f:
+        json.dump({"context": {"num_cpus": 2, "kcb_hwcounters": "no: test"},
+                   "benchmarks": runs}, f)
+    return path
+
+
+class TempDir(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="kcb-test-")
+        self.tmp = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def assertBadInput(self, r, *words):
+        """Exit 2, a message naming the problem, and nothing written."""
+        self.assertEqual(r.returncode, 2, r.stderr)
+        for w in words:
+            self.assertIn(w, r.stderr)
+        self.assertEqual(os.listdir(self.tmp), [])
+
+
+class Stats(unittest.TestCase):
+    def test_exact_fully_separated(self):
+        # only 2 of the C(18, 9) orderings are as extreme, both sides counted
+        _, p = stats.mann_whitney(range(1, 10), range(10, 19))
+        self.assertAlmostEqual(p, 2 / math.comb(18, 9))
+
+    def test_exact_three_each_never_significant(self):
+        _, p = stats.mann_whitney([1, 2, 3], [4, 5, 6])
+        self.assertAlmostEqual(p, 0.1)
+
+    def test_exact_distribution_sums_to_one(self):
+        self.assertEqual(sum(stats._u_counts(5, 7)), math.comb(12, 5))
+
+    def test_normal_with_ties(self):
+        # by hand: ranks 1 (x), 3 3 3 (x x y), 5 6 (y): U_x = 7 - 6 = 1;
+        # mean 4.5; var = 9/12 * (7 - (27 - 3) / (6 * 5)) = 4.65;
+        # z = (|1 - 4.5| - 0.5) / sqrt(4.65)
+        u, p = stats.mann_whitney([1, 2, 2], [2, 3, 4])
+        self.assertEqual(u, 1)
+        self.assertAlmostEqual(p, math.erfc(3 / math.sqrt(4.65) / math.sqrt(2)))
+
+    def test_normal_close_to_exact(self):
+        x, y = range(0, 40, 2), range(7, 47, 2)         # 40 values: normal path
+        _, p_normal = stats.mann_whitney(x, y)
+        counts = stats._u_counts(20, 20)
+        u = sum(1 for a in x for b in y if a > b)
+        p_exact = 2 * sum(counts[:u + 1]) / math.comb(40, 20)
+        self.assertLess(abs(p_normal - p_exact) / p_exact, 0.1)
+
+    def test_false_positive_rate_is_alpha(self):
+        # A/A with nothing changed: about 5% of rows may say "different"
+        # at alpha 0.05 (a bit less: the exact test at n = 9 is discrete)
+        rng = random.Random(1)
+        trials = 2000
+        hits = sum(stats.mann_whitney([rng.lognormvariate(0, 0.3) for _ in range(9)],
+                                      [rng.lognormvariate(0, 0.3) for _ in range(9)])[1] < 0.05
+                   for _ in range(trials))
+        self.assertTrue(0.02 <= hits / trials <= 0.07, hits / trials)
+
+    def test_all_equal_and_symmetric(self):
+        self.assertEqual(stats.mann_whitney([5] * 9, [5] * 9)[1], 1.0)
+        a, b = [3, 1, 4, 1, 5, 9, 2, 6, 5], [2, 7, 1, 8, 2, 8, 1, 8, 2]
+        self.assertAlmostEqual(stats.mann_whitney(a, b)[1], stats.mann_whitney(b, a)[1])
+
+
+class Tables(unittest.TestCase):
+    def test_txt_fits_72_columns(self):
+        header = ["config/mode"] + ["%d threads" % t for t in range(1, 17)]
+        rows = [["freebsd/plain-store-first+write-then-cas/pertask/irq:1"] +
+                ["123.4 ±12%"] * 16, ["linux/cmp"] + ["1.23 ±0.4%"] * 16]
+        text = table.txt(header, rows)
+        self.assertTrue(all(len(l) <= 72 for l in text.splitlines()), text)
+        self.assertEqual(text.count("123.4 ±12%"), 16)
+        self.assertIn("\nlinux/cmp ", text)
+
+    def test_md_and_csv(self):
+        header, rows = ["a", "b"], [["x|y", "1"]]
+        self.assertEqual(table.md(header, rows), "| a | b |\n|---|---:|\n| x\\|y | 1 |\n")
+        self.assertEqual(table.csv_text(header, rows), "a,b\nx|y,1\n")
+
+
+class Compare(TempDir):
+    def series(self, scale):
+        base = [10.0, 10.2, 9.9, 10.1, 10.05, 9.95, 10.3, 9.8, 10.15]
+        return {("linux/pertask/irq:0", 1): [x * scale for x in base],
+                ("linux/shared/irq:0", 2): [x * 2 for x in base]}
+
+    def test_verdicts(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        b = fake_raw(os.path.join(self.tmp, "b"), self.series(1.2))
+        c = fake_raw(os.path.join(self.tmp, "c"), self.series(0.8))
+        r = kcovbench("compare", a, b)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"linux/pertask +1 .*\+20\.0%.* slower")
+        self.assertRegex(r.stdout, r"linux/shared +2 .* same")
+        self.assertNotIn("warning", r.stderr)
+        r = kcovbench("compare", a, os.path.join(c, "raw.json"))
+        self.assertRegex(r.stdout, r"linux/pertask +1 .*-20\.0%.* faster")
+        self.assertIn("1 faster, 0 slower, 1 same (50% same)", r.stdout)
+
+    def test_empty_baseline_moved(self):
+        base = self.series(1.0)
+        base[("empty/pertask/irq:0", 1)] = [1.0 + i / 100 for i in range(9)]
+        moved = dict(base)
+        moved[("empty/pertask/irq:0", 1)] = [2.0 + i / 100 for i in range(9)]
+        a = fake_raw(os.path.join(self.tmp, "a"), base)
+        b = fake_raw(os.path.join(self.tmp, "b"), moved)
+        self.assertNotIn("empty baseline", kcovbench("compare", a, a).stdout)
+        self.assertIn("empty baseline differs in 1 of 1", kcovbench("compare", a, b).stdout)
+
+    def test_few_repetitions_warn(self):
+        s = {("empty/cmp/irq:0", 1): [1.0, 1.1, 1.2]}
+        a = fake_raw(os.path.join(self.tmp, "a"), s)
+        r = kcovbench("compare", a, a)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("only 3 repetitions", r.stderr)
+
+    def test_out_file_and_bad_out(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        out = os.path.join(self.tmp, "cmp.txt")
+        r = kcovbench("compare", a, a, "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            self.assertEqual(f.read(), r.stdout)
+        r = kcovbench("compare", a, a, "--out", "/proc/kcb-nonexistent/cmp.txt")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot write", r.stderr)
+
+    def test_bad_inputs(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        self.assertEqual(kcovbench("compare", a, self.tmp + "/none").returncode, 2)
+        self.assertEqual(kcovbench("compare", a, a, "--alpha", "x").returncode, 2)
+        b = fake_raw(os.path.join(self.tmp, "b"), {("netbsd/cmp/irq:0", 1): [1.0]})
+        r = kcovbench("compare", a, b)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no benchmark", r.stderr)
+
+
+class BadInput(TempDir):
+    """Each is refused before anything runs: exit 2, message, no files."""
+
+    def run_bad(self, *args):
+        # a fresh --out: refused input must not even create it
+        return kcovbench("run", "--out", os.path.join(self.tmp, "results"), "--name", "x",
+                         *args)
+
+    def test_unknown_config(self):
+        self.assertBadInput(self.run_bad("--configs", "linux,nosuch"), "nosuch")
+
+    def test_unknown_mode(self):
+        self.assertBadInput(self.run_bad("--modes", "pertask,fast"), "fast")
+
+    def test_threads(self):
+        for t in ("0", "-1", "x", "1,0"):
+            self.assertBadInput(self.run_bad("--threads", t), "thread count")
+        self.assertBadInput(self.run_bad("--threads", "1000"), "--oversubscribe")
+
+    def test_duration_and_repetitions(self):
+        for d in ("abc", "0", "-1", "nan"):
+            self.assertBadInput(self.run_bad("--duration", d), "duration")
+        self.assertBadInput(self.run_bad("--repetitions", "0"), "repetitions")
+
+    def test_irq_and_name(self):
+        self.assertBadInput(self.run_bad("--irq", "2"), "irq")
+        self.assertBadInput(self.run_bad("--name", "../escape"), "name")
+        self.assertBadInput(self.run_bad("stray"), "stray")
+
+    def test_unwritable_out(self):
+        for out in ("/proc/kcb-nonexistent",                 # proc refuses mkdir
+                    os.path.join(KCOVBENCH, "results")):      # parent is a file
+            r = kcovbench("run", "--out", out, *SMALL)
+            self.assertBadInput(r, "cannot write", out)
+            self.assertFalse(os.path.exists(out))
+
+    def test_unknown_command(self):
+        self.assertEqual(kcovbench("frobnicate").returncode, 2)
+        self.assertEqual(kcovbench("plot", self.tmp + "/none").returncode, 2)
+
+
+class Run(TempDir):
+    """Real runs of the binary (short ones)."""
+
+    @classmethod
+    def setUpClass(cls):
+        r = kcovbench("list")           # builds it if needed, outside any timing
+        assert r.returncode == 0, r.stderr
+
+    def test_run_writes_results(self):
+        r = kcovbench("run", "--out", self.tmp, "--name", "t", *SMALL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(os.listdir(self.tmp), ["t"])     # no temp dir left over
+        d = os.path.join(self.tmp, "t")
+        self.assertEqual(sorted(os.listdir(d)),
+                         ["key.txt", "raw.json", "table.csv", "table.md", "table.txt"])
+        with open(os.path.join(d, "table.txt")) as f:
+            txt = f.read()
+        self.assertEqual(r.stdout, txt)
+        self.assertTrue(all(len(l) <= 72 for l in txt.splitlines()), txt)
+        self.assertRegex(txt, r"\nlinux/pertask +\d")
+        self.assertRegex(txt, r"\nempty/pertask +\d")       # the baseline always runs
+        with open(os.path.join(d, "key.txt")) as f:
+            key = f.read()
+        for field in ("cpu=", "cores=", "smt=", "governor=", "kernel=", "virt=",
+                      "compiler=", "libbenchmark=", "git=", "hwcounters=", "command: "):
+            self.assertIn(field, key)
+        with open(os.path.join(d, "table.csv")) as f:
+            self.assertTrue(f.readline().startswith("benchmark,config,mode,irq,threads,"))
+
+        r = kcovbench("run", "--out", self.tmp, "--name", "t", *SMALL)
+        self.assertEqual(r.returncode, 2)                   # never overwrites
+        self.assertIn("exists", r.stderr)
+
+        if subprocess.run(["sh", "-c", "command -v gnuplot"], capture_output=True).returncode:
+            self.skipTest("no gnuplot")
+        r = kcovbench("plot", d)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for f in ("plot.svg", "plot.png"):
+            self.assertGreater(os.path.getsize(os.path.join(d, f)), 1000)
+        self.assertEqual(len(os.listdir(d)), 7)             # no temporary plot files
+
+    def interrupt(self, whole_group):
+        """^C 1.5 s into a run: exit 130, nothing left, no process left."""
+        p = subprocess.Popen([KCOVBENCH, "run", "--out", self.tmp, "--duration", "1",
+                              "--repetitions", "5"], cwd=ROOT, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        if whole_group:                 # what a terminal's ^C does
+            os.killpg(p.pid, signal.SIGINT)
+        else:                           # the driver alone: it must stop the binary
+            p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 130, err)
+        self.assertIn("interrupted", err)
+        self.assertEqual(os.listdir(self.tmp), [])
+        time.sleep(0.2)
+        with self.assertRaises(ProcessLookupError):
+            os.killpg(p.pid, 0)
+
+    def test_sigint_group(self):
+        self.interrupt(True)
+
+    def test_sigint_driver_only(self):
+        self.interrupt(False)
+
+
+if __name__ == "__main__":
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    res = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    if res.skipped:
+        print("%d skipped" % len(res.skipped))
+    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed))
+    sys.exit(1 if failed else 0)
