@@ -7,8 +7,10 @@
  * pinned and attached as CPUs, start together at Google Benchmark's
  * barrier, warm up, then thread 0 opens and closes the measured window by
  * flipping a phase word that every thread polls between batches, so all
- * stop together and nobody is measured alone.  The variant's own loop
- * makes BATCH direct calls to its hook: one indirect call per batch.
+ * stop together and nobody is measured alone.  What a batch does in each
+ * mode is modes.h's, shared with the module: the variant's own loop makes
+ * KCB_BATCH direct calls to its hook, one indirect call per batch; the
+ * workload mode runs one round of the instrumented workload per batch.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -16,8 +18,6 @@
 #include "gb_shim.h"
 #include "hwcount.h"
 
-#define BATCH		1024		/* hook calls per indirect call */
-#define SHARED_WORDS	(1u << 20)	/* one shared buffer: 8 MiB */
 #define IRQ_PERIOD_NS	50000		/* simulated interrupts: 20 kHz */
 #define SLOT		128		/* per-thread data, two lines apart */
 
@@ -25,18 +25,17 @@ enum { PH_WARM, PH_MEASURE, PH_STOP };
 
 /* One thread's results, on its own pair of cache lines. */
 struct slot {
-	uint64_t ops;			/* hook calls in the window */
+	uint64_t ops;			/* hook calls (workload rounds) in the window */
 	uint64_t ns;			/* window length seen by this thread */
 	uint64_t cycles, insns;
 	int cpu, pinned, hw;
 } __attribute__((aligned(SLOT)));
 
 struct bench {
-	const struct kcb_combo *c;	/* NULL: the empty hook */
-	int mode, irq;
+	struct mode_run mr;		/* combo, mode and the shared buffer */
+	int irq;
 	const struct bench_opts *o;
 	/* per run, reset by thread 0 before the start barrier */
-	struct kcb_dev owner;		/* the shared buffer */
 	int phase __attribute__((aligned(SLOT)));
 	struct slot *slots;
 	int nslots;
@@ -64,67 +63,20 @@ static void irq_soft(void *arg)
 	irq_combo->trace_pc();
 }
 
-/* Empty the shared buffer when half full; a lost race just retries later. */
-static void shared_reset(struct kcb_dev *owner)
+static int setup_thread(struct bench *b, struct mode_thread *mt)
 {
-	uint64_t n = READ_ONCE(owner->buf[0]);
-
-	if (n > owner->nmemb / 2)
-		kcb_cmpxchg(&owner->buf[0], n, 0);
-}
-
-/* One batch of BATCH hook calls in this bench's mode. */
-static inline void batch(struct bench *b, struct kcb_dev *own, int idx)
-{
-	const struct kcb_combo *c = b->c;
-
-	if (!c) {
-		kcb_empty_loop_pc(BATCH);
-		return;
-	}
-	switch (b->mode) {
-	case MODE_PERTASK:
-		c->loop_pc(BATCH);
-		WRITE_ONCE(own->buf[0], 0);
-		break;
-	case MODE_CMP:
-		c->loop_cmp(BATCH, idx);
-		WRITE_ONCE(own->buf[0], 0);
-		break;
-	case MODE_SHARED:
-		c->loop_pc(BATCH);
-		if (!c->pair->shareable_pc) {
-			/* Linux's way: a private area moved under the lock. */
-			c->move(&b->owner, own->buf, KCB_STRIDE_PC);
-			WRITE_ONCE(own->buf[0], 0);
-		}
-		shared_reset(&b->owner);
-		break;
-	}
-}
-
-static int setup_thread(struct bench *b, struct kcb_dev *own, int idx)
-{
-	struct kcb_task *t = kcb_current();
-	int cmp = b->mode == MODE_CMP;
-
-	if (kcb_dev_init(own, (uint64_t)BATCH * (cmp ? KCB_STRIDE_CMP : 1) + 1))
+	if (mode_thread_init(&b->mr, mt))
 		return -1;
-	if (b->mode == MODE_SHARED && b->c && b->c->pair->shareable_pc)
-		kcb_task_attach(t, &b->owner);
-	else
-		kcb_task_enable(t, own, cmp ? KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
-	if (b->irq && b->c) {
-		irq_combo = b->c;
+	if (b->irq && b->mr.c) {
+		irq_combo = b->mr.c;
 		kcb_sim_irq_handlers(irq_hard, irq_soft, NULL);
 		if (kcb_sim_irq_timer(IRQ_PERIOD_NS))
 			return -1;
 	}
-	(void)idx;
 	return 0;
 }
 
-static void window(struct bench *b, struct kcb_dev *own, int idx, struct slot *s)
+static void window(struct bench *b, struct mode_thread *mt, int idx, struct slot *s)
 {
 	uint64_t ops = 0, start_ops = 0, t0 = now_ns(), tm = t0, start = t0;
 	uint64_t warm = b->o->warmup_ns, len = b->o->window_ns, c0 = 0, i0 = 0;
@@ -133,8 +85,7 @@ static void window(struct bench *b, struct kcb_dev *own, int idx, struct slot *s
 
 	s->hw = b->o->hw && hw_open(&hw) == 0;
 	for (;;) {
-		batch(b, own, idx);
-		ops += BATCH;
+		ops += mode_batch(&b->mr, mt, idx);
 		if (idx == 0) {
 			uint64_t t = now_ns();
 
@@ -189,7 +140,9 @@ static void report(struct bench *b, kcb_gb_state *st, int n)
 	for (i = 0; i < n && len < (int)sizeof(label) - 16; i++)
 		len += snprintf(label + len, sizeof(label) - len, "%s%d",
 		    i ? "," : "", b->slots[i].cpu);
-	snprintf(label + len, sizeof(label) - len, " hwcounters=%s", hw ? "yes" : "no");
+	/* As the module's (kmod/kcb_json.c): say what an op is. */
+	snprintf(label + len, sizeof(label) - len, " hwcounters=%s%s", hw ? "yes" : "no",
+	    b->mr.mode == MODE_WORKLOAD ? " op=one-workload-round(trace-pc)" : "");
 	kcb_gb_label(st, label);
 	kcb_gb_counter(st, "fair_spread", mean > 0 ? (hi - lo) / mean : 0, KCB_GB_SUM);
 	kcb_gb_counter(st, "share_min", mean > 0 ? lo / mean : 0, KCB_GB_SUM);
@@ -202,7 +155,7 @@ static void run(kcb_gb_state *st, void *arg)
 	struct bench *b = arg;
 	int idx = kcb_gb_thread_index(st), n = kcb_gb_threads(st);
 	struct slot *s;
-	struct kcb_dev own;
+	struct mode_thread mt;
 	int cpu;
 
 	if (idx == 0) {
@@ -214,27 +167,21 @@ static void run(kcb_gb_state *st, void *arg)
 		}
 		memset(b->slots, 0, n * sizeof(*b->slots));
 		b->phase = PH_WARM;
-		if (b->mode == MODE_SHARED && b->c) {
-			kcb_dev_reset(&b->owner);
-			b->owner.mode = KCB_MODE_TRACE_PC;
-			b->owner.state = KCB_STATE_TRACE;
-			b->owner.enabled = 1;
-		}
+		mode_run_reset(&b->mr);
 	}
 	cpu = kcb_thread_attach(idx, true);
 	while (kcb_gb_keep_running(st)) {
 		s = &b->slots[idx];
 		s->cpu = cpu;
 		s->pinned = cpu >= 0 && cpu == kcb_pin_target(idx);
-		if (cpu < 0 || setup_thread(b, &own, idx)) {
+		if (cpu < 0 || setup_thread(b, &mt)) {
 			kcb_gb_error(st, "thread set-up failed");
 			break;
 		}
-		window(b, &own, idx, s);
+		window(b, &mt, idx, s);
 		kcb_gb_set_time(st, s->ns / 1e9);
 		kcb_sim_irq_timer(0);
-		kcb_task_disable(kcb_current());
-		kcb_dev_fini(&own);
+		mode_thread_fini(&b->mr, &mt);
 	}
 	s = &b->slots[idx];
 	if (s->ops) {
@@ -254,7 +201,6 @@ static void run(kcb_gb_state *st, void *arg)
 
 int bench_register(const struct bench_opts *o)
 {
-	static const char *const mode_names[] = { "pertask", "shared", "cmp" };
 	int m, irq, i;
 
 	for (i = -1; i < o->ncombos; i++) {
@@ -273,15 +219,20 @@ int bench_register(const struct bench_opts *o)
 				b = calloc(1, sizeof(*b));
 				if (!b)
 					return -1;
-				b->c = i < 0 ? NULL : o->combos[i];
-				b->mode = m;
 				b->irq = irq;
 				b->o = o;
-				if (m == MODE_SHARED && b->c &&
-				    kcb_dev_init(&b->owner, SHARED_WORDS))
-					return -1;
+				/* The workload: upstream configurations only. */
+				if (mode_run_init(&b->mr, i < 0 ? NULL : o->combos[i], m)) {
+					free(b);
+					if (m != MODE_WORKLOAD || i < 0)
+						return -1;
+					fprintf(stderr, "kcovbench: %s has no workload "
+					    "copy (upstream configurations only): skipped\n",
+					    o->names[i]);
+					continue;
+				}
 				snprintf(name, sizeof(name), "%s/%s/irq:%d",
-				    i < 0 ? "empty" : o->names[i], mode_names[m], irq);
+				    i < 0 ? "empty" : o->names[i], kcb_mode_names[m], irq);
 				kcb_gb_register(name, run, b, o->threads, o->nthreads);
 			}
 		}

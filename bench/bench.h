@@ -2,8 +2,7 @@
 #ifndef KCB_BENCH_H
 #define KCB_BENCH_H
 #include "../variants/variant.h"
-
-enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_MAX };
+#include "modes.h"		/* MODE_*, shared with the module */
 
 struct bench_opts {
 	const struct kcb_combo **combos;	/* selected, in order */

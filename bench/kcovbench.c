@@ -9,6 +9,7 @@
 #include "gb_shim.h"
 #include "hwcount.h"
 #include "list.h"
+#include "remote_bench.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -33,8 +34,12 @@ static void context(int hw, const char *why)
 static int bench_main(int argc, char **argv)
 {
 	struct bench_opts o = { 0 };
+	struct remote_bench_opts ro;
 	const char *why = hw_unsupported();
-	int err = bench_parse(&argc, argv, &o);
+	int err = remote_bench_parse(&argc, argv, &ro);
+
+	if (!err)
+		err = bench_parse(&argc, argv, &o);
 
 	if (err)
 		return err;
@@ -45,7 +50,7 @@ static int bench_main(int argc, char **argv)
 	if (!o.hw)
 		fprintf(stderr, "kcovbench: no hardware counters here (%s): "
 		    "cycles/instructions per op are not reported\n", why);
-	if (bench_register(&o))
+	if (bench_register(&o) || remote_bench_register(&ro, &o))
 		return 1;
 	return kcb_gb_run() > 0 ? 0 : 1;
 }
@@ -60,8 +65,10 @@ int main(int argc, char **argv)
 		return ops_main(argc - 1, argv + 1);
 	fprintf(stderr,
 	    "usage: kcovbench list\n"
-	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp]\n"
+	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp,workload]\n"
 	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
+	    "                       [--remote=all|none|A,B] [--lookups=all|none|A,B]\n"
+	    "                       [--remote-records=N]\n"
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
 	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp] [--ops=N]\n"
 	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n");

@@ -8,7 +8,6 @@
 #include <math.h>
 #include "bench.h"
 
-static const char *const modes[] = { "pertask", "shared", "cmp" };
 static const char *const default_configs =
     "openbsd-1.48,openbsd-1.49,linux,linux-5.x,freebsd,netbsd";
 
@@ -72,10 +71,9 @@ static int parse_modes(char *list, struct bench_opts *o)
 
 	o->modes = 0;
 	for (i = 0; i < n; i++) {
-		for (m = 0; m < MODE_MAX && strcmp(names[i], modes[m]); m++)
-			;
-		if (m == MODE_MAX)
-			return bad("mode (pertask, shared, cmp)", names[i]);
+		m = kcb_mode_find(names[i]);
+		if (m < 0)
+			return bad("mode (pertask, shared, cmp, workload)", names[i]);
 		o->modes |= 1u << m;
 	}
 	return n ? 0 : bad("mode", "");
@@ -131,7 +129,7 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 	int i, out = 1, err = 0, n = kcb_ncpus();
 
 	snprintf(configs, sizeof(configs), "%s", default_configs);
-	o->modes = (1u << MODE_MAX) - 1;
+	o->modes = MODES_DEFAULT;
 	o->irqs = 1;
 	o->window_ns = 200000000ull;
 	o->warmup_ns = 50000000ull;
