@@ -4,8 +4,7 @@
  * any batch function: threads attach as CPUs (pinned), start together,
  * warm up; thread 0 opens and closes the window through a phase word all
  * threads poll between batches; each thread reports ops and ns from its own
- * slot.  bench/remote_bench.c uses it; bench.c's window() has the same
- * shape and can move onto it.
+ * slot.  bench.c and remote_bench.c both run on it.
  */
 #ifndef KCB_WINDOW_H
 #define KCB_WINDOW_H
@@ -26,6 +25,7 @@ struct kcb_window {
 	void *arg;
 	uint64_t window_ns, warmup_ns;
 	int hw;
+	const char *label;		/* appended to the label, or NULL */
 	/* private */
 	int phase __attribute__((aligned(128)));
 	struct kcb_window_slot *slots;
