@@ -140,7 +140,7 @@ class Compare(TempDir):
         self.assertNotIn("warning", r.stderr)
         r = kcovbench("compare", a, os.path.join(c, "raw.json"))
         self.assertRegex(r.stdout, r"linux/pertask +1 .*-20\.0%.* faster")
-        self.assertIn("1 faster, 0 slower, 1 same (50% same)", r.stdout)
+        self.assertIn("1 faster, 0 slower, 1 same (50% same)", " ".join(r.stdout.split()))
 
     def test_empty_baseline_moved(self):
         base = self.series(1.0)
@@ -169,6 +169,18 @@ class Compare(TempDir):
         r = kcovbench("compare", a, a, "--out", "/proc/kcb-nonexistent/cmp.txt")
         self.assertEqual(r.returncode, 2)
         self.assertIn("cannot write", r.stderr)
+
+    def test_min_change_floor(self):
+        # a clean 2% shift: the bare U test calls it, the default 5% floor
+        # does not; a 10% shift is called either way
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        b2 = fake_raw(os.path.join(self.tmp, "b2"), self.series(1.02))
+        b10 = fake_raw(os.path.join(self.tmp, "b10"), self.series(1.10))
+        self.assertIn("slower", kcovbench("compare", a, b2, "--min-change", "0").stdout)
+        self.assertNotIn(" slower\n", kcovbench("compare", a, b2).stdout)
+        self.assertIn("slower", kcovbench("compare", a, b10).stdout)
+        self.assertEqual(kcovbench("compare", a, a, "--min-change", "-1").returncode, 2)
+        self.assertEqual(kcovbench("compare", a, a, "--min-change", "x").returncode, 2)
 
     def test_bad_inputs(self):
         a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
