@@ -168,6 +168,8 @@ int  kcb_ncpus(void);
  *				on a per-CPU variable (and _unlock_, _init_)
  *	kcb_wait_a_while()	sleep briefly in task context (barriers)
  *	KCB_IRQ_AREA_WORDS	CONFIG_KCOV_IRQ_AREA_SIZE (smaller in userland)
+ *	kcb_max_threads()	the most threads kcb_parallel() takes: online
+ *				CPUs in the kernel, unbounded in userland
  */
 
 /* Interrupt bookkeeping that the OSes keep beside the preempt count:

@@ -115,6 +115,8 @@ typedef local_lock_t kcb_local_lock_t;
 #define kcb_wait_a_while()		msleep(1)
 /* CONFIG_KCOV_IRQ_AREA_SIZE's default (Debian's kernels have no KCOV). */
 #define KCB_IRQ_AREA_WORDS		0x40000u
+/* kcb_parallel() binds one kthread per online CPU: no more threads. */
+#define kcb_max_threads()		num_online_cpus()
 
 #define kcb_zalloc(size)		vzalloc(size)
 #define kcb_free(p)			vfree(p)

@@ -249,6 +249,8 @@ extern int kcb_sim_possible_cpus;
 /* CONFIG_KCOV_IRQ_AREA_SIZE is 0x40000 words; userland preallocates for
  * KCB_MAX_CPUS simulated CPUs, so its areas are smaller. */
 #define KCB_IRQ_AREA_WORDS	0x1000u
+/* kcb_parallel() takes any number of threads in userland. */
+#define kcb_max_threads()	0x7fffffff
 /* Enter and leave softirq context as run_softirq() does, without an
  * interrupt: for benchmarks that time sections in softirq context. */
 void kcb_sim_softirq_enter(void);

@@ -5,6 +5,8 @@
  *
  *	kcovbench: ok shared linux/cas
  *	kcovbench: not ok shared netbsd/fadd
+ *	kcovbench: ok remote linux-pertask-v4
+ *	kcovbench: ok lookup rcu-hash16
  *	kcovbench: 90 passed, 0 failed
  *
  * Loading succeeds whatever the results: they are read from dmesg.
@@ -23,6 +25,7 @@
 #include <linux/version.h>
 #include "../variants/variant.h"
 #include "../tests/twins.h"
+#include "../tests/twin_remote.h"
 #include "kcb_run.h"
 
 static bool selftest = true;
@@ -32,6 +35,10 @@ MODULE_PARM_DESC(selftest, "Run the correctness twins on load (default 1)");
 static ulong nrec = 2000;
 module_param(nrec, ulong, 0444);
 MODULE_PARM_DESC(nrec, "Calls per thread and check (default 2000)");
+
+static ulong nsections = 200;
+module_param(nsections, ulong, 0444);
+MODULE_PARM_DESC(nsections, "Remote sections per thread and phase (default 200)");
 
 static bool broken;
 module_param(broken, bool, 0444);
@@ -91,6 +98,37 @@ static void kcb_selftest(void)
 
 			pr_info("%sok %s %s/%s\n", err ? "not " : "",
 				checks[j].name, c->fe->name, c->pair->name);
+			if (err)
+				failed++;
+			else
+				passed++;
+			cond_resched();
+		}
+	}
+	/*
+	 * Remote sections (task and softirq: twin_remote_kernel.c) and the
+	 * lookups.  Both need two threads at least: one runner and the
+	 * closer in teardown, an adder and a finder in the lookup race.
+	 */
+	if (ncpus < 2) {
+		pr_info("remote and lookup twins skipped: one CPU\n");
+	} else {
+		for (i = 0; i < kcb_nremotes; i++) {
+			const struct kcb_remote_ops *r = kcb_remotes[i];
+			int err = twin_remote(r, ncpus, nsections);
+
+			pr_info("%sok remote %s\n", err ? "not " : "", r->name);
+			if (err)
+				failed++;
+			else
+				passed++;
+			cond_resched();
+		}
+		for (i = 0; i < kcb_nlookups; i++) {
+			const struct kcb_lookup_ops *l = kcb_lookups[i];
+			int err = twin_lookup(l, ncpus, 1024);
+
+			pr_info("%sok lookup %s\n", err ? "not " : "", l->name);
 			if (err)
 				failed++;
 			else

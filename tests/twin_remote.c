@@ -341,8 +341,17 @@ int twin_remote(const struct kcb_remote_ops *r, int nthreads, uint64_t nsections
 {
 	int errors = 0, phase;
 
-	for (phase = PH_EXACT; phase <= PH_TEARDOWN; phase++)
-		errors += one_phase(r, phase == PH_TEARDOWN ? nthreads + 1 : nthreads,
-		    nsections, phase);
+	for (phase = PH_EXACT; phase <= PH_TEARDOWN; phase++) {
+		int n = nthreads;
+
+		/*
+		 * Teardown adds the closer to the section runners.  Where
+		 * kcb_parallel() has one thread per CPU at most (the module),
+		 * the closer takes one runner's place instead.
+		 */
+		if (phase == PH_TEARDOWN)
+			n = nthreads + 1 <= kcb_max_threads() ? nthreads + 1 : nthreads;
+		errors += one_phase(r, n, nsections, phase);
+	}
 	return errors;
 }
