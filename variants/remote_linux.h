@@ -200,4 +200,32 @@ static inline void lnx_remote_disable(kcb_spinlock_t *remote_lock, struct kcb_rh
 		kcb_wait_a_while();
 }
 
+/* The pool counters both Linux designs report at fini. */
+static inline void lnx_pool_report(struct kcb_remote_stats *st,
+    const struct lnx_pool_stats *ps)
+{
+	st->areas = ps->areas;
+	st->double_use = ps->double_use;
+	st->no_area = ps->no_area;
+	st->warnings = ps->warnings;
+}
+
+/*
+ * KCOV_REMOTE_ENABLE and close are the same in both designs (the patch
+ * left them alone): prefix_enable/prefix_disable on the including file's
+ * kcov_remote_lock and kcov_remote_map.
+ */
+#define LNX_REMOTE_ENABLE_DISABLE(prefix)					\
+static int prefix##_enable(struct kcb_dev *owner, uint64_t handle,		\
+    uint64_t area_words)							\
+{										\
+	kcb_lock_name(&owner->lock, "kcov->lock");				\
+	return lnx_remote_enable(&kcov_remote_lock, &kcov_remote_map, owner,	\
+	    handle, area_words);						\
+}										\
+static void prefix##_disable(struct kcb_dev *owner)				\
+{										\
+	lnx_remote_disable(&kcov_remote_lock, &kcov_remote_map, owner);		\
+}
+
 #endif

@@ -226,23 +226,10 @@ static void lp_fini(struct kcb_remote_stats *st)
 		}
 	}
 	st->areas_free += lnx_area_drain(&kcov_remote_areas);
-	st->areas = ps.areas;
-	st->double_use = ps.double_use;
-	st->no_area = ps.no_area;
-	st->warnings = ps.warnings;
+	lnx_pool_report(st, &ps);
 }
 
-static int lp_enable(struct kcb_dev *owner, uint64_t handle, uint64_t area_words)
-{
-	kcb_lock_name(&owner->lock, "kcov->lock");
-	return lnx_remote_enable(&kcov_remote_lock, &kcov_remote_map, owner,
-	    handle, area_words);
-}
-
-static void lp_disable(struct kcb_dev *owner)
-{
-	lnx_remote_disable(&kcov_remote_lock, &kcov_remote_map, owner);
-}
+LNX_REMOTE_ENABLE_DISABLE(lp)
 
 const struct kcb_remote_ops kcb_remote_linux_percpu = {
 	.name = "linux-percpu",
