@@ -45,22 +45,6 @@ WINDOW_MS_MAX, REPS_MAX, RUN_MS_MAX = 10000, 100, 60000
 TROUBLE = re.compile(r"BUG:|WARNING:|Oops|Call Trace")
 
 
-def _list(conv, ok, why):
-    """An argparse type: a comma-separated list, each item checked."""
-    def parse(text):
-        out = []
-        for item in filter(None, text.split(",")):
-            try:
-                v = conv(item)
-            except ValueError:
-                v = None
-            if v is None or not ok(v):
-                raise argparse.ArgumentTypeError("%r: %s" % (item, why))
-            out.append(v)
-        return out
-    return parse
-
-
 def _seconds(text):
     try:
         v = float(text)
@@ -82,14 +66,14 @@ def add_arguments(p):
     r.add_argument("--smp", type=int, default=2, metavar="N",
                    help="--qemu: CPUs of the guest (default: %(default)s)")
     r.add_argument("--configs", metavar="CONFIG", **lst,
-                   type=_list(str, lambda v: True, ""),
+                   type=cmd_run._items("config", str, lambda v: True, ""),
                    help="upstream configs, FRONTEND/PAIR or empty "
                         "(default: the upstream configs; empty always runs)")
     r.add_argument("--modes", metavar="MODE", **lst,
-                   type=_list(str, lambda v: v in MODES, "modes are " + ", ".join(MODES)),
+                   type=cmd_run._items("mode", str, lambda v: v in MODES, "modes are " + ", ".join(MODES)),
                    help="of %s (default: pertask)" % ", ".join(MODES))
     r.add_argument("--threads", metavar="N", **lst,
-                   type=_list(int, lambda v: v > 0, "must be positive"),
+                   type=cmd_run._items("threads", int, lambda v: v > 0, "must be positive"),
                    help="thread counts, one kthread per CPU (default: 1..CPUs)")
     r.add_argument("--duration", metavar="SECONDS", type=_seconds, default=0.2,
                    help="measured window per repetition (default: %(default)s)")
