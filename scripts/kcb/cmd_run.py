@@ -253,12 +253,18 @@ def main(a):
             key, shlex.join(sys.argv),
             shlex.join([exe_shown, "bench"] + bench_args + ["--benchmark_out=raw.json"]))
         txt, md = render(name, key_txt.rstrip("\n"), benches, a.repetitions)
-        for fname, data in (("key.txt", key_txt), ("table.txt", txt), ("table.md", md),
-                            ("table.csv", _csv(benches))):
-            atomic_write(os.path.join(stage.path, fname), data)
-        stage.commit()
+        publish(stage, a.out, name, txt, (("key.txt", key_txt), ("table.txt", txt),
+                                          ("table.md", md), ("table.csv", _csv(benches))))
+    return 0
+
+
+def publish(stage, out, name, txt, files):
+    """Write files into the staging dir, rename it into place, print the
+    table and where it went (shared with `kmod run`)."""
+    for fname, data in files:
+        atomic_write(os.path.join(stage.path, fname), data)
+    stage.commit()
     sys.stdout.write(txt)
-    where = os.path.relpath(os.path.join(a.out, name))
+    where = os.path.relpath(os.path.join(out, name))
     print("results: %s" % (os.path.abspath(where) if where.startswith("..") else where),
           file=sys.stderr)
-    return 0

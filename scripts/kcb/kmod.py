@@ -334,14 +334,8 @@ def main(a):
                         "context, not what it costs there.  The user numbers are real, "
                         "from this host.\n")
         txt, md = render(name, key_txt.rstrip("\n"), benches, a.repetitions, target)
-        for fname, data in (("key.txt", key_txt), ("table.txt", txt), ("table.md", md),
-                            ("table.csv", cmd_run._csv(benches)),
-                            ("specs.txt", "".join(s + "\n" for s in specs)),
-                            ("dmesg.txt", dmesg)):
-            atomic_write(os.path.join(stage.path, fname), data)
-        stage.commit()
-    sys.stdout.write(txt)
-    where = os.path.relpath(os.path.join(a.out, name))
-    print("results: %s" % (os.path.abspath(where) if where.startswith("..") else where),
-          file=sys.stderr)
+        cmd_run.publish(stage, a.out, name, txt, (
+            ("key.txt", key_txt), ("table.txt", txt), ("table.md", md),
+            ("table.csv", cmd_run._csv(benches)),
+            ("specs.txt", "".join(s + "\n" for s in specs)), ("dmesg.txt", dmesg)))
     return 0
