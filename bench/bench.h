@@ -15,6 +15,11 @@ struct bench_opts {
 	int hw;					/* hardware counters work */
 };
 
+/* Where threads run (options.c): the topology and the placement class. */
+struct topology;
+extern const struct topology *bench_topo;
+extern const char *bench_placement;
+
 /* Register every selected benchmark with Google Benchmark. */
 int bench_register(const struct bench_opts *o);
 /* Parse kcovbench's own flags out of argv; 0, or 2 after a message. */

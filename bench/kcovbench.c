@@ -10,6 +10,7 @@
 #include "hwcount.h"
 #include "list.h"
 #include "remote_bench.h"
+#include "topology.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -61,16 +62,21 @@ int main(int argc, char **argv)
 		return kcb_list(stdout);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return bench_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "topology"))
+		return topo_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "ops"))
 		return ops_main(argc - 1, argv + 1);
 	fprintf(stderr,
 	    "usage: kcovbench list\n"
 	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp,workload]\n"
 	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
+	    "                       [--placement=smt|core|llc|node|spread|list:0,4]\n"
+	    "                       [--oversubscribe]\n"
 	    "                       [--remote=all|none|A,B] [--lookups=all|none|A,B]\n"
 	    "                       [--remote-records=N]\n"
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
 	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp] [--ops=N]\n"
-	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n");
+	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n"
+	    "       kcovbench topology [--placement=CLASS] [--root=SYSFS]\n");
 	return 2;
 }

@@ -7,6 +7,11 @@
 #include <errno.h>
 #include <math.h>
 #include "bench.h"
+#include "topology.h"
+
+static struct topology topo;
+const struct topology *bench_topo;	/* [I] after bench_parse() */
+const char *bench_placement = "spread";	/* [I] */
 
 static const char *const default_configs =
     "openbsd-1.48,openbsd-1.49,linux,linux-5.x,freebsd,netbsd";
@@ -123,17 +128,54 @@ static int parse_seconds(const char *what, const char *s, uint64_t *ns)
 	return 0;
 }
 
+/*
+ * Pin threads in the order of a placement class; without --threads, run
+ * its default points (1, 2, 4, ... cores, then CPUs).  A class this
+ * machine cannot form, or more threads than it offers, is refused.
+ */
+static int place(struct bench_opts *o, int threads_given, int oversubscribe)
+{
+	static int order[TOPO_MAX_CPUS];
+	int n, i, pts[64];
+	char why[256];
+
+	if (topo_load(&topo, "/sys")) {
+		fprintf(stderr, "kcovbench: cannot read the CPU topology under /sys\n");
+		return 2;
+	}
+	bench_topo = &topo;
+	n = topo_order(&topo, bench_placement, order, TOPO_MAX_CPUS, why, sizeof(why));
+	if (n < 0) {
+		fprintf(stderr, "kcovbench: placement %s\n", why);
+		return 2;
+	}
+	kcb_set_pin_order(order, n);
+	if (!threads_given) {
+		o->nthreads = topo_points(&topo, order, n, pts, 64);
+		for (i = 0; i < o->nthreads; i++)
+			o->threads[i] = pts[i];
+	}
+	for (i = 0; i < o->nthreads && !oversubscribe; i++)
+		if (o->threads[i] > n) {
+			fprintf(stderr, "kcovbench: placement %s offers %d CPU%s here; "
+			    "%d threads would share them\n", bench_placement, n,
+			    n == 1 ? "" : "s", o->threads[i]);
+			return 2;
+		}
+	return 0;
+}
+
 int bench_parse(int *argc, char **argv, struct bench_opts *o)
 {
 	char configs[4096], *arg;
-	int i, out = 1, err = 0, n = kcb_ncpus();
+	int i, out = 1, err = 0, n = kcb_ncpus(), threads_given = 0, over = 0;
 
 	snprintf(configs, sizeof(configs), "%s", default_configs);
 	o->modes = MODES_DEFAULT;
 	o->irqs = 1;
 	o->window_ns = 200000000ull;
 	o->warmup_ns = 50000000ull;
-	o->threads = calloc(n, sizeof(int));
+	o->threads = calloc(n > 64 ? n : 64, sizeof(int));
 	for (i = 0; i < n; i++)
 		o->threads[i] = i + 1;
 	o->nthreads = n;
@@ -147,7 +189,11 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 		else if (OPT("--irq="))
 			err = parse_irqs(OPT("--irq="), o);
 		else if (OPT("--threads="))
-			err = parse_threads(OPT("--threads="), o);
+			err = parse_threads(OPT("--threads="), o), threads_given = 1;
+		else if (OPT("--placement="))
+			bench_placement = OPT("--placement=");
+		else if (!strcmp(arg, "--oversubscribe"))
+			over = 1;
 		else if (OPT("--window="))
 			err = parse_seconds("window (seconds)", OPT("--window="), &o->window_ns);
 		else if (OPT("--warmup="))
@@ -158,6 +204,8 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 			return bad("option", arg);
 #undef OPT
 	}
+	if (!err)
+		err = place(o, threads_given, over);
 	if (err)
 		return err;
 	*argc = out;

@@ -4,6 +4,8 @@
 #include <time.h>
 #include "window.h"
 #include "hwcount.h"
+#include "bench.h"
+#include "topology.h"
 
 enum { PH_WARM, PH_MEASURE, PH_STOP };
 
@@ -71,10 +73,28 @@ static void measure(struct kcb_window *w, int idx, struct kcb_window_slot *s)
 	}
 }
 
+/* " place=core cores=0,1 llcs=0,0 nodes=0,0": where each thread ran. */
+static int place_label(char *buf, size_t len, const struct kcb_window *w, int n)
+{
+	static const char *const what[] = { "cores", "llcs", "nodes" };
+	int k, i, at = snprintf(buf, len, " place=%s", bench_placement);
+
+	for (k = 0; k < 3 && bench_topo; k++) {
+		at += snprintf(buf + at, len - at, " %s=", what[k]);
+		for (i = 0; i < n && at < (int)len - 16; i++) {
+			const struct topo_cpu *c = topo_find(bench_topo, w->slots[i].cpu);
+			int v = !c ? -1 : k == 0 ? c->core : k == 1 ? c->llc : c->node;
+
+			at += snprintf(buf + at, len - at, "%s%d", i ? "," : "", v);
+		}
+	}
+	return at < (int)len ? at : (int)len - 1;
+}
+
 static void report(struct kcb_window *w, kcb_gb_state *st, int n)
 {
 	double mean = 0, lo = 1e300, hi = 0;
-	char label[256];
+	char label[768];
 	int i, len, pinned = 0, hw = 1;
 
 	for (i = 0; i < n; i++) {
@@ -90,6 +110,7 @@ static void report(struct kcb_window *w, kcb_gb_state *st, int n)
 	for (i = 0; i < n && len < (int)sizeof(label) - 16; i++)
 		len += snprintf(label + len, sizeof(label) - len, "%s%d",
 		    i ? "," : "", w->slots[i].cpu);
+	len += place_label(label + len, sizeof(label) - len, w, n);
 	snprintf(label + len, sizeof(label) - len, " hwcounters=%s%s", hw ? "yes" : "no",
 	    w->label ? w->label : "");
 	kcb_gb_label(st, label);

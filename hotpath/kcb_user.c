@@ -71,11 +71,24 @@ int kcb_ncpus(void)
 	return nallowed ? nallowed : 1;
 }
 
-/* The CPU thread idx is pinned to: the idx-th this process may run on. */
+/* A placement's pin order (bench/topology.c), when one was chosen. */
+static int pin_order[CPU_SETSIZE];	/* [I] */
+static int npin_order;			/* [I] */
+
+void kcb_set_pin_order(const int *cpus, int n)
+{
+	npin_order = n < CPU_SETSIZE ? n : CPU_SETSIZE;
+	memcpy(pin_order, cpus, npin_order * sizeof(*cpus));
+}
+
+/* The CPU thread idx is pinned to: the idx-th of the pin order, or else
+ * the idx-th CPU this process may run on. */
 int kcb_pin_target(int idx)
 {
 	int cpu, n = 0, want;
 
+	if (npin_order)
+		return pin_order[idx % npin_order];
 	if (!nallowed)
 		return -EINVAL;
 	want = idx % nallowed;

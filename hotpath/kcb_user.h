@@ -134,6 +134,8 @@ static __always_inline void kcb_local_irq_restore(kcb_irqflags_t f)
 
 /* The CPU kcb_thread_attach(idx, true) pins to, to check where it landed. */
 int kcb_pin_target(int idx);
+/* Pin thread idx to cpus[idx % n] from now on (a placement class). */
+void kcb_set_pin_order(const int *cpus, int n);
 
 /* ---- locks ---- */
 /* A test-and-test-and-set spinlock: an atomic RMW to take, a release store

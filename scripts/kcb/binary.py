@@ -62,3 +62,28 @@ def check_configs(wanted):
         raise UsageError("unknown config %s; known: %s, empty, all, or "
                          "<front end>/<pair> with front end in {%s} and pair in {%s}"
                          % (", ".join(bad), " ".join(configs), ",".join(fes), ",".join(pairs)))
+
+
+CLASSES = ("smt", "core", "llc", "node", "spread")
+
+
+def placement_type(text):
+    """argparse type for --placement: a class name or list:0,4,8."""
+    import argparse
+    if text in CLASSES or re.fullmatch(r"list:\d+(,\d+)*", text):
+        return text
+    raise argparse.ArgumentTypeError(
+        "placement %r: use one of %s or list:0,4,8" % (text, ", ".join(CLASSES)))
+
+
+def placement_cpus(placement):
+    """The pin order of a placement class on this machine, from the binary
+    (bench/topology.c is the one implementation); UsageError, exit 2, when
+    the machine cannot form it."""
+    out = subprocess.run([BIN, "topology", "--placement=" + placement],
+                         capture_output=True, text=True)
+    if out.returncode == 2:
+        raise UsageError(out.stderr.strip().replace("kcovbench: ", "", 1))
+    if out.returncode != 0:
+        raise Failure("%s topology failed: %s" % (BIN, out.stderr.strip()))
+    return [int(c) for c in out.stdout.strip().split(",")]

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from . import binary, machine, results, stats, table
+from . import binary, machine, results, state, stats, table
 from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
 
 NAME = "run"
@@ -80,6 +80,13 @@ def add_arguments(p):
     p.add_argument("--threads", metavar="N", **lst,
                    type=_items("thread count", int, lambda v: v > 0, "must be a positive integer"),
                    help="thread counts (default: 1..ncpus)")
+    p.add_argument("--placement", default="spread", type=binary.placement_type,
+                   help="where threads run: smt (siblings of a core), core (one per "
+                        "core in one LLC), llc (across LLCs), node (across NUMA nodes), "
+                        "spread (the OS's order), list:0,4,8 (default: %(default)s)")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse to run (exit 2) when the machine's state makes numbers "
+                        "unreliable; without it the table title carries the warning")
     p.add_argument("--oversubscribe", action="store_true",
                    help="allow more threads than CPUs; default threads 1..2*ncpus")
     p.add_argument("--duration", metavar="SECONDS", default=DEFAULT_DURATION,
@@ -123,6 +130,9 @@ def _bench_args(a, ncpus):
             if not vals:
                 raise UsageError("--%s needs at least one value" % flag)
             args.append("--%s=%s" % (flag, ",".join(map(str, vals))))
+    args += ["--placement=" + a.placement]
+    if a.oversubscribe:
+        args.append("--oversubscribe")
     args += ["--window=%g" % a.duration, "--benchmark_repetitions=%d" % a.repetitions]
     if not a.no_interleave:
         # A burst of other work then lands on a few repetitions of many
@@ -231,12 +241,15 @@ def main(a):
     configs = _flat(a.configs)
     if configs:
         binary.check_configs(configs)
+    cpus = binary.placement_cpus(a.placement)
+    before = state.snapshot(cpus)
+    worry = state.problems(before + machine.key({}), cpus, a.placement, machine.virt())
+    if worry and a.strict:
+        raise UsageError("--strict: not a machine to measure on now: " + "; ".join(worry))
+    for w in worry:
+        warn(w + ": other work or frequency changes will show in the numbers")
     # input checked: only now may the results directory's parent appear
     with Staging(os.path.join(a.out, name)) as stage:
-        load = os.getloadavg()[0]
-        if load > ncpus / 2:
-            warn("load average %.2f on %d CPUs: other work will show in the numbers"
-                 % (load, ncpus))
         part = os.path.join(stage.path, "raw.json.part")
         cmd = [exe, "bench"] + bench_args
         _run_binary(cmd + ["--benchmark_out=" + part, "--benchmark_out_format=json",
@@ -248,7 +261,10 @@ def main(a):
         if not benches:
             raise Failure("the binary reported no benchmarks")
         exe_shown = os.path.relpath(exe, ROOT) if exe.startswith(ROOT) else exe
-        key = machine.key_line(machine.key(context))
+        key = machine.key_line(machine.key(context) + [("placement", a.placement)] + before
+                               + [("load_end", "%.2f" % os.getloadavg()[0])])
+        if worry:
+            key += "\nwarning: " + "; ".join(worry)
         key_txt = "%s\ncommand: %s\nbinary: %s\n" % (
             key, shlex.join(sys.argv),
             shlex.join([exe_shown, "bench"] + bench_args + ["--benchmark_out=raw.json"]))

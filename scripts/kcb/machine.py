@@ -39,7 +39,7 @@ def _smt(lscpu):
     return str(n)
 
 
-def _virt():
+def virt():
     """Hypervisor and container, as far as they show from inside."""
     found = [first_line(["systemd-detect-virt", "--vm"]),
              first_line(["systemd-detect-virt", "--container"])]
@@ -84,7 +84,7 @@ def key(context):
         ("governor", read_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
          or "unreadable"),
         ("kernel", platform.release()),
-        ("virt", _virt()),
+        ("virt", virt()),
         ("compiler", first_line(["gcc", "--version"]) or "unknown"),
         ("libbenchmark", first_line(["dpkg-query", "-W", "-f=${Version}", "libbenchmark-dev"])
          or context.get("kcb_libbenchmark", "unknown")),
