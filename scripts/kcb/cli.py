@@ -5,10 +5,10 @@ import argparse
 import signal
 import sys
 
-from . import cmd_compare, cmd_list, cmd_plot, cmd_run, gate, kmod, realprog
+from . import cmd_compare, cmd_list, cmd_plot, cmd_report, cmd_run, gate, kmod, realprog
 from .common import Failure, UsageError
 
-COMMANDS = [cmd_list, cmd_run, cmd_compare, cmd_plot, gate, kmod, realprog]
+COMMANDS = [cmd_list, cmd_run, cmd_compare, cmd_plot, cmd_report, gate, kmod, realprog]
 
 
 class Terminated(KeyboardInterrupt):

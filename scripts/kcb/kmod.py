@@ -75,6 +75,9 @@ def add_arguments(p):
     r.add_argument("--threads", metavar="N", **lst,
                    type=cmd_run._items("threads", int, lambda v: v > 0, "must be positive"),
                    help="thread counts, one kthread per CPU (default: 1..CPUs)")
+    r.add_argument("--placement", type=binary.placement_type,
+                   help="pin the kthreads in a placement class's order, as `run` does "
+                        "(here only: a qemu guest's topology is not this machine's)")
     r.add_argument("--duration", metavar="SECONDS", type=_seconds, default=0.2,
                    help="measured window per repetition (default: %(default)s)")
     r.add_argument("--warmup", metavar="SECONDS", type=_seconds, default=0.05,
@@ -99,9 +102,10 @@ def upstream_configs():
         return re.findall(r'^\s*X\("([^"]+)"', f.read(), re.M)
 
 
-def specs_for(configs, modes, threads, window_ms, warmup_ms, reps):
+def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None):
     """One spec line per config x mode x thread count; the workload only
-    exists for upstream configurations (and empty: uninstrumented)."""
+    exists for upstream configurations (and empty: uninstrumented).  With
+    cpus (a placement's pin order), N kthreads take its first N CPUs."""
     workload_ok = set(upstream_configs()) | {"empty"}
     out = []
     for c in configs:
@@ -110,8 +114,9 @@ def specs_for(configs, modes, threads, window_ms, warmup_ms, reps):
                 warn("%s has no workload copy (upstream configurations only): skipped" % c)
                 continue
             for t in threads:
-                out.append("config=%s mode=%s threads=%d window_ms=%d warmup_ms=%d reps=%d"
-                           % (c, m, t, window_ms, warmup_ms, reps))
+                where = (" cpus=" + ",".join(map(str, cpus[:t]))) if cpus else ""
+                out.append("config=%s mode=%s threads=%d window_ms=%d warmup_ms=%d reps=%d%s"
+                           % (c, m, t, window_ms, warmup_ms, reps, where))
     return out
 
 
@@ -289,7 +294,18 @@ def main(a):
     # The userland binary knows every name the module does (one registry).
     binary.ensure_built()
     binary.check_configs([c for c in configs if c != "empty"] or ["empty"])
-    specs = specs_for(configs, modes, threads, window_ms, warmup_ms, a.repetitions)
+    cpus = None
+    if a.placement:
+        if a.qemu and not a.placement.startswith("list:") and a.placement != "spread":
+            raise UsageError("--placement %s describes this machine, not the qemu guest "
+                             "(use spread or list: with --qemu)" % a.placement)
+        cpus = binary.placement_cpus(a.placement) if not a.qemu else \
+            ([int(c) for c in a.placement[5:].split(",")] if a.placement.startswith("list:")
+             else list(range(ncpus)))
+        if max(threads) > len(cpus):
+            raise UsageError("placement %s offers %d CPUs; %d threads asked"
+                             % (a.placement, len(cpus), max(threads)))
+    specs = specs_for(configs, modes, threads, window_ms, warmup_ms, a.repetitions, cpus)
     name = a.name or time.strftime("kmod-%Y%m%d-%H%M%S-") + socket.gethostname()
 
     with Staging(os.path.join(a.out, name)) as stage, \
