@@ -169,24 +169,25 @@ static int leaders_of(const struct topology *t, size_t off, int g, int *out, int
 /* Round-robin over the groups of a field: one core of each in turn. */
 static int round_robin(const struct topology *t, size_t off, int *out, int max)
 {
-	int groups[TOPO_MAX_CPUS], per[TOPO_MAX_CPUS][16], len[TOPO_MAX_CPUS];
-	int ng = 0, n = 0, i, j, r;
+	int groups[TOPO_MAX_CPUS], ng = 0, n = 0, i, j, r, took = 1;
 
 	for (i = 0; i < t->ncpus; i++) {
 		int g = *(const int *)((const char *)&t->cpus[i] + off);
 
 		for (j = 0; j < ng && groups[j] != g; j++)
 			;
-		if (j == ng) {
-			groups[ng] = g;
-			len[ng] = leaders_of(t, off, g, per[ng], 16);
-			ng++;
+		if (j == ng)
+			groups[ng++] = g;
+	}
+	for (r = 0; took && n < max; r++) {
+		took = 0;
+		for (j = 0; j < ng && n < max; j++) {
+			int lead[TOPO_MAX_CPUS], k = leaders_of(t, off, groups[j], lead, r + 1);
+
+			if (k > r)
+				out[n++] = lead[r], took = 1;
 		}
 	}
-	for (r = 0; r < 16; r++)
-		for (j = 0; j < ng; j++)
-			if (r < len[j] && n < max)
-				out[n++] = per[j][r];
 	return n;
 }
 
