@@ -28,6 +28,8 @@ struct kcb_remote {
 	int			 state;		/* [M] OpenBSD kr_state */
 	struct kcb_remote	*next;		/* [M] the lookup's chain
 						 *     ([a] in list_unlocked, rcu16) */
+	struct kcb_remote	*gone;		/* [M] removed, waiting for a
+						 *     grace period (rcu16 users) */
 };
 
 /* ---- list: insert at the tail, scan from the head ---- */

@@ -25,6 +25,7 @@ struct kcb_remote_ops {
 	const char *origin;		/* OS, file, revision */
 	const char *config;		/* its hooks' upstream config ("linux") */
 	const char *lookup;		/* its lookup flavour (lookups.c name) */
+	int proposal;			/* no upstream OS has it: marked as such */
 	int softirq;			/* sections may run in softirq */
 	int direct;			/* task sections write the owner's buffer
 					 * through its claim (no area, no move) */

@@ -5,7 +5,8 @@
  * remove local_lock", May 2026): kcov_start()/kcov_stop(), kcov_get/put,
  * kcov_move_area(), the free-area list (struct kcov_remote_area overlays
  * a free area's first words), KCOV_REMOTE_ENABLE and disable.
- * Included by remote_linux_percpu.c and remote_linux_pertask_v4.c, each
+ * Included by remote_linux_percpu.c, remote_linux_pertask_v4.c and
+ * remote_linux_pertask_locallock.c, each
  * with its own globals.
  */
 #ifndef KCB_REMOTE_LINUX_H
@@ -70,6 +71,42 @@ static __always_inline void lnx_kcov_get(struct kcb_dev *kcov)
 static __always_inline void lnx_kcov_put(struct kcb_dev *kcov)
 {
 	kcb_fetch_add(&kcov->refcount, (uint64_t)-1);
+}
+
+/*
+ * kcov_remote_softirq_start/stop() since the v4 patch: the interrupted
+ * task's state is saved in the task itself (kcov_saved_*), so a softirq
+ * section preempted on PREEMPT_RT cannot hand it to another task.
+ */
+static inline void lnx_task_softirq_save(struct kcb_task *t)
+{
+	unsigned int mode = READ_ONCE(t->kcov_mode);
+
+	barrier();
+	if (kcov_mode_enabled(mode)) {
+		t->kcov_saved_mode = mode;
+		t->kcov_saved_size = t->kcov_size;
+		t->kcov_saved_area = t->kcov_area;
+		t->kcov_saved_sequence = t->kcov_sequence;
+		t->kcov_saved_kcov = t->kcov;
+		lnx_kcov_stop(t);
+		kcb_preempt_point("kcov_remote_softirq_start: task state saved in the task");
+	}
+}
+
+static inline void lnx_task_softirq_restore(struct kcb_task *t)
+{
+	kcb_preempt_point("kcov_remote_softirq_stop: restoring from the task");
+	if (t->kcov_saved_kcov) {
+		lnx_kcov_start(t, t->kcov_saved_kcov, t->kcov_saved_size,
+		    t->kcov_saved_area, t->kcov_saved_mode,
+		    t->kcov_saved_sequence);
+		t->kcov_saved_mode = 0;
+		t->kcov_saved_size = 0;
+		t->kcov_saved_area = NULL;
+		t->kcov_saved_sequence = 0;
+		t->kcov_saved_kcov = NULL;
+	}
 }
 
 /* kcov_move_area(): append what fits in the owner's buffer, under

@@ -24,37 +24,6 @@ static __always_inline struct kcov_remote_area **areas_for(unsigned int size)
 	return &kcov_remote_areas[size == KCOV_IRQ_AREA_SIZE];
 }
 
-static void softirq_save(struct kcb_task *t)
-{
-	unsigned int mode = READ_ONCE(t->kcov_mode);
-
-	barrier();
-	if (kcov_mode_enabled(mode)) {
-		t->kcov_saved_mode = mode;
-		t->kcov_saved_size = t->kcov_size;
-		t->kcov_saved_area = t->kcov_area;
-		t->kcov_saved_sequence = t->kcov_sequence;
-		t->kcov_saved_kcov = t->kcov;
-		lnx_kcov_stop(t);
-		kcb_preempt_point("kcov_remote_softirq_start: task state saved in the task");
-	}
-}
-
-static void softirq_restore(struct kcb_task *t)
-{
-	kcb_preempt_point("kcov_remote_softirq_stop: restoring from the task");
-	if (t->kcov_saved_kcov) {
-		lnx_kcov_start(t, t->kcov_saved_kcov, t->kcov_saved_size,
-		    t->kcov_saved_area, t->kcov_saved_mode,
-		    t->kcov_saved_sequence);
-		t->kcov_saved_mode = 0;
-		t->kcov_saved_size = 0;
-		t->kcov_saved_area = NULL;
-		t->kcov_saved_sequence = 0;
-		t->kcov_saved_kcov = NULL;
-	}
-}
-
 static int v4_start(uint64_t handle)
 {
 	struct kcb_task *t = kcb_current();
@@ -102,7 +71,7 @@ static int v4_start(uint64_t handle)
 	}
 	WRITE_ONCE(area[0], 0);		/* reset coverage size */
 	if (kcb_in_serving_softirq()) {
-		softirq_save(t);
+		lnx_task_softirq_save(t);
 		t->kcov_softirq = 1;
 	}
 	lnx_kcov_start(t, kcov, size, area, mode, sequence);
@@ -138,7 +107,7 @@ static void v4_stop(uint64_t handle)
 	lnx_kcov_stop(t);
 	if (kcb_in_serving_softirq()) {
 		t->kcov_softirq = 0;
-		softirq_restore(t);
+		lnx_task_softirq_restore(t);
 	}
 	/* Plain spin_lock, irqs on: the local_lock that disabled them is gone. */
 	kcb_spin_lock(&kcov->lock);
@@ -190,7 +159,7 @@ LNX_REMOTE_ENABLE_DISABLE(v4)
 
 const struct kcb_remote_ops kcb_remote_linux_pertask_v4 = {
 	.name = "linux-pertask-v4",
-	.origin = "Linux kernel/kcov.c + [PATCH v4] kcov: move kcov_remote_data to task_struct (May 2026)",
+	.origin = "Linux kernel/kcov.c + [PATCH v4] kcov: move kcov_remote_data to task_struct, v4 (22 May 2026 mail)",
 	.config = "linux",
 	.lookup = "linux-hash16",
 	.softirq = 1,
