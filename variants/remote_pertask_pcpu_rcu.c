@@ -204,6 +204,18 @@ static int pr_enable(struct kcb_dev *kcov, uint64_t handle, uint64_t area_words)
 	return err;
 }
 
+/* No reader can still hold a handle that close() unpublished. */
+static void pr_free_after_grace_period(struct kcb_remote *gone)
+{
+	struct kcb_remote *next;
+
+	kcb_synchronize_rcu();
+	for (; gone; gone = next) {
+		next = gone->gone;
+		kcb_free(gone);
+	}
+}
+
 /* Close: unpublish, wait a grace period, free; then wait for sections. */
 static void pr_disable(struct kcb_dev *kcov)
 {
@@ -228,11 +240,7 @@ static void pr_disable(struct kcb_dev *kcov)
 	WRITE_ONCE(kcov->remote, 0);
 	WRITE_ONCE(kcov->sequence, kcov->sequence + 1);
 	kcb_spin_unlock_irqrestore(&kcov->lock, f);
-	kcb_synchronize_rcu();
-	for (r = gone; r; r = next) {
-		next = r->gone;
-		kcb_free(r);
-	}
+	pr_free_after_grace_period(gone);
 	lnx_kcov_put(kcov);
 	while (READ_ONCE(kcov->refcount))
 		kcb_wait_a_while();
