@@ -1,15 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * front end "obsd-1.48": OpenBSD sys/dev/kcov.c rev 1.48, kd_curproc().
- * panicstr/db_active first, then kcov_cold, then curproc->p_kd (curcpu()
- * read #1) and its mode; then inintr() reads curcpu() again (#2) for
- * ci_idepth and rejects unless kd_intr.  trace_switch looks up once.
+ *
+ * Order: kcov_cold; curproc->p_kd (curcpu() read #1) and its mode;
+ * panicstr/db_active only after a match; then inintr() reads curcpu()
+ * again (#2) for ci_idepth and rejects unless kd_intr.  trace_cmp takes kd
+ * (the TRACE_CMP macro), so trace_switch looks up once.
+ *
+ * How sure: the 1.48 text itself was not reachable (no OpenBSD CVS mirror
+ * fits this project's fetch limit).  Rev 1.49 (seed) is this order with
+ * `ci = curcpu()` read once; its commit message is only "Read curcpu once
+ * in kcov code hot paths" (+25 -20), which leaves no room for a reorder.
+ * Rev 1.23 (2020) had panicstr, cold, inintr(), curproc, mode; the check of
+ * kd_intr must follow the kd lookup once softclock remote sections exist,
+ * so 1.23's order cannot be 1.48's.  Inferred, not read.
  */
 #include "variant.h"
 
 #define FE			obsd_148
 #define FE_NAME			"obsd-1.48"
-#define FE_ORIGIN		"OpenBSD sys/dev/kcov.c rev 1.48 kd_curproc()"
+#define FE_ORIGIN		"OpenBSD sys/dev/kcov.c rev 1.48 kd_curproc() (inferred from 1.49 and its log)"
 #define FE_SWITCH_PER_CASE	0
 #define FE_INDIRECT		0
 
@@ -17,12 +27,12 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {
 	struct kcb_dev *kd;
 
-	if (unlikely(READ_ONCE(kcb_panicstr) || READ_ONCE(kcb_db_active)))
-		return false;
 	if (unlikely(READ_ONCE(kcb_cold)))
 		return false;
 	kd = kcb_curcpu()->curtask->kd;		/* curproc->p_kd */
 	if (likely(kd == NULL) || kd->mode != mode)
+		return false;
+	if (unlikely(READ_ONCE(kcb_panicstr) || READ_ONCE(kcb_db_active)))
 		return false;
 	if (kcb_curcpu()->idepth > 0 && kd->intr == 0)	/* inintr() */
 		return false;

@@ -25,6 +25,7 @@ struct kcb_remote {
 	struct kcb_dev		*kd;		/* [M] kr_kd / remote->kcov
 						 *     ([a] in NetBSD's list) */
 	int			 nsections;	/* [M] OpenBSD kr_nsections */
+	uint64_t		 refcount;	/* [a] NetBSD kr->refcount (u_int there) */
 	int			 state;		/* [M] OpenBSD kr_state */
 	struct kcb_remote	*next;		/* [M] the lookup's chain
 						 *     ([a] in list_unlocked, rcu16) */
@@ -52,6 +53,17 @@ static inline void rlist_insert_tail(struct kcb_rlist *l, struct kcb_remote *r)
 	/* Release: NetBSD's readers scan without the lock. */
 	kcb_store_release(l->tail, r);
 	l->tail = &r->next;
+}
+
+/* NetBSD's LIST_INSERT_HEAD: the newest remote is found first. */
+static inline void rlist_insert_head(struct kcb_rlist *l, struct kcb_remote *r)
+{
+	if (!l->tail)
+		rlist_init(l);
+	r->next = l->head;
+	if (l->tail == &l->head)
+		l->tail = &r->next;
+	kcb_store_release(&l->head, r);
 }
 
 static inline void rlist_remove(struct kcb_rlist *l, struct kcb_remote *r)

@@ -195,7 +195,7 @@ static int nb_add(uint64_t handle, struct kcb_dev *kd)
 	if (rlist_find(&nb_list, handle))
 		err = -EEXIST;
 	else
-		rlist_insert_tail(&nb_list, r);
+		rlist_insert_head(&nb_list, r);
 	kcb_spin_unlock(&nb_reg_lock);
 	if (err)
 		kcb_free(r);

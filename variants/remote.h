@@ -18,6 +18,9 @@ struct kcb_remote_stats {
 	uint64_t	double_use;	/* an area handed out while in use */
 	uint64_t	no_area;	/* sections refused: pool empty in softirq */
 	uint64_t	warnings;	/* upstream WARN_ON/KASSERT that would fire */
+	uint64_t	close_races;	/* ... of those, the one teardown race the
+					 * variant's header documents (else 0) */
+	const char	*close_race;	/* that race, in one line */
 };
 
 struct kcb_remote_ops {

@@ -3,18 +3,21 @@
  * remote "netbsd-task": NetBSD sys/kern/subr_kcov.c rev 1.17,
  * kcov_remote_enter()/kcov_remote_leave().
  *
- * Task context only (an interrupt never enters a section); remotes are
- * preallocated, registered once on a list that is scanned without a lock;
- * enter takes an atomic reference on the owner's descriptor and points
- * curlwp->l_kcov at it, leave drops it.  The hooks (`netbsd`, plain
- * store-first claim) write the owner's buffer directly, so one owner takes
- * one section at a time without losing records (max_writers = 1).
+ * Remotes are registered once and never freed; each one's list entry is
+ * added at the head (LIST_INSERT_HEAD) and scanned without a lock.  Enter
+ * finds the remote, counts itself in kr->refcount with an atomic increment
+ * (KASSERT(refs == 1): one section at a time), and points curlwp->l_kcov at
+ * the remote's descriptor if it is enabled; leave finds the remote again,
+ * decrements, and clears l_kcov.  There is no interrupt check in enter or
+ * leave (the hooks refuse interrupt context themselves).  The hooks
+ * (`netbsd`, plain store-first claim) write one buffer, so one section at
+ * a time (max_writers = 1).
  *
- * Our reading of the facts we have (reference section 3): the reference
- * gives only "task context only; atomic refcount on enter/leave; unlocked
- * list of preallocated remotes".  Enter takes the reference before it
- * checks `enabled`, so that close, which clears `enabled` and then waits
- * for the count to drain, cannot miss a section.
+ * Checked against the 1.17 text (2022/07/06 riastradh).  One difference,
+ * outside the measured path: upstream's remote owns its buffer for ever and
+ * disable only clears `enabled`; here the buffer is the owner's, which the
+ * twin frees, so close also waits for kr->refcount to drain.  A would-be
+ * panic or KASSERT is counted (stats.warnings) and the twins fail on it.
  */
 #include "remote.h"
 
@@ -30,25 +33,18 @@ static int nb_enter(uint64_t handle)
 	struct kcb_remote *kr;
 	struct kcb_dev *kd;
 
-	if (kcb_curcpu()->nb_idepth >= 0) {	/* KASSERT(!cpu_intr_p()) */
-		kcb_fetch_add(&warnings, 1);
-		return 0;
-	}
 	kr = rlist_find(&kcov_remote_list, handle);
-	if (kr == NULL)
-		return 0;
-	kd = READ_ONCE(kr->kd);
-	if (kd == NULL)
-		return 0;
-	if (l->kd != NULL) {			/* KASSERT(l->l_kcov == NULL) */
+	if (unlikely(kr == NULL)) {		/* panic("unable to find kr") */
 		kcb_fetch_add(&warnings, 1);
 		return 0;
 	}
-	kcb_fetch_add(&kd->refcount, 1);
-	if (!READ_ONCE(kd->enabled)) {
-		kcb_fetch_add(&kd->refcount, (uint64_t)-1);
+	if (kcb_fetch_add(&kr->refcount, 1) + 1 != 1)	/* KASSERT(refs == 1) */
+		kcb_fetch_add(&warnings, 1);
+	if (l->kd != NULL)			/* KASSERT(l->l_kcov == NULL) */
+		kcb_fetch_add(&warnings, 1);
+	kd = READ_ONCE(kr->kd);
+	if (kd == NULL || !READ_ONCE(kd->enabled))
 		return 0;
-	}
 	l->kd = kd;
 	return 1;
 }
@@ -56,13 +52,16 @@ static int nb_enter(uint64_t handle)
 static void nb_leave(uint64_t handle)
 {
 	struct kcb_task *l = kcb_current();
-	struct kcb_dev *kd = l->kd;
+	struct kcb_remote *kr;
 
-	(void)handle;
-	if (kd == NULL)
+	kr = rlist_find(&kcov_remote_list, handle);
+	if (unlikely(kr == NULL)) {		/* panic("unable to find kr") */
+		kcb_fetch_add(&warnings, 1);
 		return;
+	}
+	if (kcb_fetch_add(&kr->refcount, (uint64_t)-1) - 1 != 0) /* KASSERT(refs == 0) */
+		kcb_fetch_add(&warnings, 1);
 	l->kd = NULL;
-	kcb_fetch_add(&kd->refcount, (uint64_t)-1);
 }
 
 KCB_REMOTE_LOOP(nb_loop, nb_enter, nb_leave, kcb_netbsd__plain_store_first__trace_cmp8)
@@ -100,7 +99,7 @@ static int nb_enable(struct kcb_dev *kd, uint64_t handle, uint64_t area_words)
 	kcb_spin_lock(&reg_lock);
 	kr = rlist_find(&kcov_remote_list, handle);
 	if (kr == NULL) {
-		rlist_insert_tail(&kcov_remote_list, fresh);
+		rlist_insert_head(&kcov_remote_list, fresh);
 		kr = fresh;
 		fresh = NULL;
 	}
@@ -117,17 +116,19 @@ static int nb_enable(struct kcb_dev *kd, uint64_t handle, uint64_t area_words)
 	return err;
 }
 
-/* Close: no new sections, then wait for the references to drain. */
+/* Close: kcov_remote_disable() clears `enabled`; then (ours only, see the
+ * header) detach and wait until no section counts itself in the remote. */
 static void nb_disable(struct kcb_dev *kd)
 {
 	struct kcb_remote *kr = kd->kr;
 
-	kcb_xchg(&kd->enabled, 0);		/* a full barrier */
-	if (kr)
-		WRITE_ONCE(kr->kd, NULL);
+	WRITE_ONCE(kd->enabled, 0);
+	if (kr) {
+		(void)kcb_xchg(&kr->kd, NULL);	/* full barrier before the count */
+		while (READ_ONCE(kr->refcount))
+			kcb_wait_a_while();
+	}
 	kd->kr = NULL;
-	while (READ_ONCE(kd->refcount))
-		kcb_wait_a_while();
 	kd->state = KCB_STATE_READY;
 }
 

@@ -12,7 +12,14 @@
  * the records, the interrupted proc's p_kd is saved in kc_kd_save; on
  * leave p_kd is restored first, then kd_copy() claims all n records of the
  * owner's buffer with one CAS and copies them (all or nothing).
- * kr_nsections counts sections; close waits in kr_barrier() until none.
+ * kr_nsections counts sections; the section that brings it to zero calls
+ * wakeup(kr) (the global SCHED_LOCK and a sleep-queue walk); close sleeps
+ * in kr_barrier() until none.  A would-be KASSERT is counted and the twins
+ * fail on it; the code then goes on as a kernel without DIAGNOSTIC does.
+ * One is upstream's own race, reproduced here and reported by the twin
+ * rather than failed: KIODISABLE sets kd_mode to NONE before kr_barrier()
+ * waits, so a softclock section that leaves in between reaches kd_copy()
+ * with mismatched modes (a GENERIC kernel, built with DIAGNOSTIC, panics).
  * Hooks: `openbsd-1.49`.
  */
 #include "remote.h"
@@ -33,6 +40,68 @@ static struct kcov_cpu *kc_list;		/* [I] */
 static struct kcov_cpu *kc_array;		/* [I] */
 static int kc_count;				/* [I] */
 static uint64_t warnings;			/* [a] KASSERTs that would fire */
+static uint64_t close_races;			/* [a] of those, in kd_copy() after
+						 *     KIODISABLE cleared kd_mode */
+
+/*
+ * wakeup(9) -> wakeup_n(): SCHED_LOCK(), then walk the sleep queue bucket
+ * of the wait channel, waking every proc asleep on it.  Leave calls it at
+ * the end of almost every section (kr_nsections drops to 0), so its global
+ * lock is part of a section's cost.  Our sleep queue holds kr_barrier()'s
+ * waiter; the bucket is usually empty, as upstream's is.  [S]: under
+ * sched_lock.
+ */
+#define SLPQUE_BUCKETS	128		/* TABLESIZE in kern_synch.c */
+struct sleeper {
+	const void		*wchan;		/* [S] */
+	int			 woken;		/* [S] */
+	struct sleeper		*next;		/* [S] */
+};
+static KCB_DEFINE_SPINLOCK(sched_lock);
+static struct sleeper *slpque[SLPQUE_BUCKETS];	/* [S] sched_lock */
+
+static __always_inline unsigned int slpque_lookup(const void *ident)
+{
+	return ((uintptr_t)ident >> 8) & (SLPQUE_BUCKETS - 1);
+}
+
+static void wakeup(const void *ident)
+{
+	struct sleeper *s;
+	kcb_irqflags_t f;
+
+	kcb_spin_lock_irqsave(&sched_lock, f);	/* SCHED_LOCK(): splsched */
+	for (s = slpque[slpque_lookup(ident)]; s; s = s->next)
+		if (s->wchan == ident)
+			s->woken = 1;
+	kcb_spin_unlock_irqrestore(&sched_lock, f);
+}
+
+static void sleeper_add(struct sleeper *me, const void *ident)
+{
+	kcb_irqflags_t f;
+
+	me->wchan = ident;
+	me->woken = 0;
+	kcb_spin_lock_irqsave(&sched_lock, f);
+	me->next = slpque[slpque_lookup(ident)];
+	slpque[slpque_lookup(ident)] = me;
+	kcb_spin_unlock_irqrestore(&sched_lock, f);
+}
+
+static void sleeper_del(struct sleeper *me)
+{
+	struct sleeper **pp;
+	kcb_irqflags_t f;
+
+	kcb_spin_lock_irqsave(&sched_lock, f);
+	for (pp = &slpque[slpque_lookup(me->wchan)]; *pp; pp = &(*pp)->next)
+		if (*pp == me) {
+			*pp = me->next;
+			break;
+		}
+	kcb_spin_unlock_irqrestore(&sched_lock, f);
+}
 
 #define mtx_enter(f)	kcb_spin_lock_irqsave(&kcov_mtx, f)
 #define mtx_leave(f)	kcb_spin_unlock_irqrestore(&kcov_mtx, f)
@@ -59,9 +128,10 @@ static void kd_copy(struct kcb_dev *dst, struct kcb_dev *src)
 	struct kcb_sink d = { dst->buf, dst->nwords, dst->nmemb };
 	int stride;
 
-	if (dst->mode != src->mode) {		/* KASSERT */
-		kcb_fetch_add(&warnings, 1);
-		return;
+	if (dst->mode != src->mode) {		/* KASSERT: counted, then */
+		kcb_fetch_add(&warnings, 1);	/* copied, as without DIAGNOSTIC */
+		if (dst->mode == KCB_MODE_NONE)
+			kcb_fetch_add(&close_races, 1);
 	}
 	stride = src->mode == KCB_MODE_TRACE_CMP ? KCB_STRIDE_CMP : KCB_STRIDE_PC;
 	if (stride == KCB_STRIDE_CMP)
@@ -101,8 +171,7 @@ static int ob_enter(uint64_t handle)
 		WRITE_ONCE(kd->buf[0], 0);	/* reset coverage buffer */
 		kcb_preempt_point("kcov_remote_enter: p_kd saved in kc_kd_save");
 	} else if (p->kd != NULL) {		/* KASSERT(p->p_kd == NULL) */
-		kcb_fetch_add(&warnings, 1);
-		goto out;
+		kcb_fetch_add(&warnings, 1);	/* counted; upstream goes on */
 	}
 	kr->nsections++;
 	WRITE_ONCE(p->kd, kd);
@@ -144,7 +213,8 @@ static void ob_leave(uint64_t handle)
 			kcb_fetch_add(&warnings, 1);
 		WRITE_ONCE(p->kd, NULL);
 	}
-	--kr->nsections;			/* wakeup(kr) at 0 */
+	if (--kr->nsections == 0)
+		wakeup(kr);
 out:
 	mtx_leave(f);
 }
@@ -154,10 +224,14 @@ KCB_REMOTE_LOOP(ob_loop, ob_enter, ob_leave, kcb_obsd_149__cas__trace_cmp8)
 /* kr_barrier(): msleep on kcov_mtx until no section is in flight. */
 static void kr_barrier(struct kcb_remote *kr, kcb_irqflags_t *f)
 {
+	struct sleeper me;
+
 	while (kr->nsections > 0) {
+		sleeper_add(&me, kr);		/* msleep_nsec(kr, &kcov_mtx) */
 		mtx_leave(*f);
 		kcb_wait_a_while();
 		mtx_enter(*f);
+		sleeper_del(&me);
 	}
 }
 
@@ -166,7 +240,10 @@ static int ob_init(void)
 {
 	int i, n = kcb_possible_cpus();
 
-	warnings = 0;
+	warnings = close_races = 0;
+	memset(slpque, 0, sizeof(slpque));
+	kcb_spin_lock_init(&sched_lock);
+	kcb_lock_name(&sched_lock, "sched_lock");
 	rlist_init(&kr_list);
 	kcb_spin_lock_init(&kcov_mtx);
 	kcb_lock_name(&kcov_mtx, "kcov_mtx");
@@ -205,6 +282,9 @@ static void ob_fini(struct kcb_remote_stats *st)
 		kcb_free(kr);
 	}
 	st->warnings = warnings;
+	st->close_races = close_races;
+	st->close_race = "KIODISABLE clears kd_mode, then kr_barrier() sleeps; a softclock "
+	    "section leaving meanwhile trips kd_copy()'s KASSERT(dst->kd_mode == src->kd_mode)";
 }
 
 /* KIOREMOTEATTACH (kcov_remote_register_locked + attach), then KIOENABLE. */

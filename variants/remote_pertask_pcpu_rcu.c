@@ -108,8 +108,14 @@ static int pr_start(uint64_t handle)
 		return 0;
 	}
 	kcov = remote->kd;
-	lnx_kcov_get(kcov);		/* before the grace period can end */
 	mode = READ_ONCE(kcov->mode);
+	/* A reader may find a handle that close has already unpublished, and
+	 * see its mode cleared: no section then, or stop could not end it. */
+	if (!kcov_mode_enabled(mode)) {
+		kcb_rcu_read_unlock();
+		return 0;
+	}
+	lnx_kcov_get(kcov);		/* before the grace period can end */
 	sequence = READ_ONCE(kcov->sequence);
 	size = kcb_in_task() ? READ_ONCE(kcov->remote_size) : KCOV_IRQ_AREA_SIZE;
 	kcb_rcu_read_unlock();
