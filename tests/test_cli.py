@@ -4,6 +4,7 @@ nothing left behind), the statistics behind compare, the table writer, a
 real short run and its plot.  Run: python3 tests/test_cli.py"""
 import json
 import math
+import statistics
 import os
 import random
 import signal
@@ -101,6 +102,28 @@ class Stats(unittest.TestCase):
                    for _ in range(trials))
         self.assertTrue(0.02 <= hits / trials <= 0.07, hits / trials)
 
+    def test_hodges_lehmann_interval_by_brute_force(self):
+        # The interval holds exactly the log-shifts the exact U test at 5%
+        # does not reject: check it against a scan of shifts.
+        rng = random.Random(7)
+        for m, n in ((9, 9), (7, 10), (5, 5)):
+            x = [rng.lognormvariate(0, 0.2) for _ in range(m)]
+            y = [rng.lognormvariate(0.1, 0.2) for _ in range(n)]
+            est, lo, hi = stats.hodges_lehmann(x, y)
+            d = sorted(math.log(b) - math.log(a) for a in x for b in y)
+            self.assertAlmostEqual(math.log1p(est), statistics.median(d))
+            inside = [s for s in (d[i] + 1e-9 for i in range(len(d) - 1))
+                      if stats.mann_whitney([math.log(v) + s for v in x],
+                                            [math.log(v) for v in y])[1] > 0.05]
+            self.assertAlmostEqual(math.log1p(lo), min(inside) - 1e-9, places=6)
+            self.assertAlmostEqual(math.log1p(hi), max(inside) + 1e-9 - 1e-9, delta=1e-6 +
+                                   max(b - a for a, b in zip(d, d[1:])))
+        self.assertEqual(stats.hodges_lehmann([1, 2, 3], [1, 2, 3])[1], None)
+
+    def test_bimodal(self):
+        self.assertTrue(stats.bimodal([1.0, 1.01, 1.02, 1.5, 1.51, 1.52]))
+        self.assertFalse(stats.bimodal([1.0, 1.01, 1.02, 1.03, 1.04, 1.05]))
+
     def test_all_equal_and_symmetric(self):
         self.assertEqual(stats.mann_whitney([5] * 9, [5] * 9)[1], 1.0)
         a, b = [3, 1, 4, 1, 5, 9, 2, 6, 5], [2, 7, 1, 8, 2, 8, 1, 8, 2]
@@ -140,7 +163,10 @@ class Compare(TempDir):
         self.assertNotIn("warning", r.stderr)
         r = kcovbench("compare", a, os.path.join(c, "raw.json"))
         self.assertRegex(r.stdout, r"linux/pertask +1 .*-20\.0%.* faster")
-        self.assertIn("1 faster, 0 slower, 1 same (50% same)", " ".join(r.stdout.split()))
+        self.assertIn("1 faster, 0 slower, 0 below floor, 1 same, 0 undecided",
+                      " ".join(r.stdout.split()))
+        # every row has its change and interval
+        self.assertRegex(r.stdout, r"linux/pertask +1 +9/9 .*-20\.0% +\[-2\d\.\d, -1\d\.\d\]")
 
     def test_empty_baseline_moved(self):
         base = self.series(1.0)
@@ -149,8 +175,55 @@ class Compare(TempDir):
         moved[("empty/pertask/irq:0", 1)] = [2.0 + i / 100 for i in range(9)]
         a = fake_raw(os.path.join(self.tmp, "a"), base)
         b = fake_raw(os.path.join(self.tmp, "b"), moved)
-        self.assertNotIn("empty baseline", kcovbench("compare", a, a).stdout)
-        self.assertIn("empty baseline differs in 1 of 1", kcovbench("compare", a, b).stdout)
+        self.assertNotIn("empty hook changed", kcovbench("compare", a, a).stdout)
+        self.assertIn("empty hook changed significantly in 1 of 1",
+                      " ".join(kcovbench("compare", a, b).stdout.split()))
+
+    def test_empty_hook_small_move_still_warns(self):
+        # +3% with p < 0.001 is under the floor (below floor), but the
+        # harness moved: the warning tests the raw change
+        base = {("empty/pertask/irq:0", 1): [1.0 + i / 1000 for i in range(9)]}
+        moved = {k: [x * 1.03 for x in v] for k, v in base.items()}
+        a = fake_raw(os.path.join(self.tmp, "a"), base)
+        b = fake_raw(os.path.join(self.tmp, "b"), moved)
+        out = kcovbench("compare", a, b).stdout
+        self.assertIn("below floor", out)
+        self.assertIn("empty hook changed significantly", " ".join(out.split()))
+
+    def test_three_repetitions_are_undecided(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), {("linux/cmp/irq:0", 1): [1.0, 1.1, 1.2]})
+        b = fake_raw(os.path.join(self.tmp, "b"), {("linux/cmp/irq:0", 1): [3.0, 3.1, 3.2]})
+        out = kcovbench("compare", a, b).stdout
+        self.assertRegex(out, r"linux/cmp .*too few.* undecided")
+        self.assertNotIn(" same\n", out)
+
+    def test_wide_interval_is_undecided_not_same(self):
+        rng = random.Random(3)
+        noisy = [rng.lognormvariate(0, 0.3) for _ in range(9)]
+        a = fake_raw(os.path.join(self.tmp, "a"), {("linux/cmp/irq:0", 1): noisy})
+        b = fake_raw(os.path.join(self.tmp, "b"), {("linux/cmp/irq:0", 1): noisy[::-1]})
+        self.assertRegex(kcovbench("compare", a, b).stdout, r"linux/cmp .* undecided")
+
+    def test_rows_in_one_run_only_are_listed(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        s = self.series(1.0)
+        s[("netbsd/cmp/irq:0", 1)] = [1.0] * 9
+        b = fake_raw(os.path.join(self.tmp, "b"), s)
+        out = " ".join(kcovbench("compare", a, b).stdout.split())
+        self.assertIn("only in B (1): netbsd/cmp/irq:0", out)
+
+    def test_different_machines_refused(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        b = fake_raw(os.path.join(self.tmp, "b"), self.series(1.0))
+        for d, cpu in ((a, "AMD EPYC"), (b, "Intel(R) Xeon(R) CPU @ 2.20GHz")):
+            with open(os.path.join(d, "key.txt"), "w") as f:
+                f.write("cpu=%s; cpus=2; cores=2; kernel=6.1; compiler=gcc 12\n" % cpu)
+        r = kcovbench("compare", a, b)
+        self.assertEqual(r.returncode, 3, r.stdout)
+        self.assertIn("cpu: A AMD EPYC | B Intel", r.stderr)
+        r = kcovbench("compare", a, b, "--cross-machine")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("DIFFERENT MACHINES", r.stdout)
 
     def test_few_repetitions_warn(self):
         s = {("empty/cmp/irq:0", 1): [1.0, 1.1, 1.2]}

@@ -1,13 +1,24 @@
-"""kcovbench compare A B: for every benchmark in both runs, the change of
-the median ns/op from A to B and a two-sided Mann-Whitney U test over the
-repetitions; "faster"/"slower" when p < alpha and the medians differ by at
-least --min-change, else "same".
+"""kcovbench compare A B: for every benchmark in both runs, the change from
+A to B with its 95% interval (Hodges-Lehmann: the median of the pairwise
+ratios B/A, and the distribution-free interval from the exact U
+distribution) and a two-sided Mann-Whitney U test over the repetitions.
+One verdict per row:
+
+  faster / slower  p < alpha and the change is at least --min-change
+  below floor      p < alpha, but the change is smaller than the floor
+  same             not significant, and the whole interval lies inside
+                   +-floor: the data rule out a change that large
+  undecided        anything else: not significant with an interval wider
+                   than the floor, or too few repetitions to reach alpha
 
 Why a floor: on one machine two runs drift apart as a whole by 1-3% (the
 empty hook moves too: results/selfcompare), while repetitions inside a run
 sit much closer, so the bare U test calls that drift significant.  A change
-smaller than the floor is not one this machine reproduces; --min-change 0
-gives the bare U test.  The summary always counts both."""
+smaller than the floor is not one this machine reproduces.
+
+Runs from different machines (CPU model, core count, kernel, compiler,
+library versions, code-generation flags) are refused with exit 3 unless
+--cross-machine is given."""
 import argparse
 import os
 import sys
@@ -40,6 +51,8 @@ def add_arguments(p):
                    help="smallest change of the median that counts, in %% "
                    "(default: %(default)s; 0: the bare U test)")
     p.add_argument("--out", metavar="FILE", help="also write the report here")
+    p.add_argument("--cross-machine", action="store_true",
+                   help="compare runs from different machines or builds anyway")
 
 
 def _percent(text):
@@ -52,9 +65,25 @@ def _percent(text):
     return v
 
 
+# Key fields that make two runs different machines or builds.
+MACHINE_FIELDS = ("cpu", "cpus", "cores", "kernel", "compiler", "libbenchmark",
+                  "liburcu", "flags")
+
+
+def verdict(p, change, low, high, alpha, min_change, reachable):
+    floor = min_change / 100.0
+    if p < alpha:
+        if abs(change) >= floor:
+            return "faster" if change < 0 else "slower"
+        return "below floor"
+    if reachable and low is not None and -floor < low and high < floor:
+        return "same"
+    return "undecided"
+
+
 def compare(a, b, alpha, min_change=0.0):
-    """[(Bench of a, median A, median B, relative change, p, verdict)] for the
-    benchmarks of a also in b (matched by run_name), in a's order."""
+    """[(Bench of a, median A, median B, HL change, low, high, p, verdict)]
+    for the benchmarks of a also in b (matched by run_name), in a's order."""
     by_name = {x.run_name: x for x in b}
     rows = []
     for x in a:
@@ -63,41 +92,78 @@ def compare(a, b, alpha, min_change=0.0):
             continue
         ma, mb = stats.median(x.samples), stats.median(y.samples)
         _, p = stats.mann_whitney(x.samples, y.samples)
-        change = (mb - ma) / ma if ma else 0.0
-        small = abs(change) * 100 < min_change
-        verdict = "same" if p >= alpha or small else "faster" if mb < ma else "slower"
-        rows.append((x, ma, mb, change, p, verdict))
+        change, low, high = stats.hodges_lehmann(x.samples, y.samples)
+        reachable = stats.min_p(len(x.samples), len(y.samples)) < alpha
+        rows.append((x, ma, mb, change, low, high, p,
+                     verdict(p, change, low, high, alpha, min_change, reachable)))
     return rows
 
 
-def _key(path):
+def only_in(a, b):
+    names = {x.run_name for x in b}
+    return [x.run_name for x in a if x.run_name not in names]
+
+
+def key_of(path):
+    """The first line of the results dir's key.txt, as a field dict."""
     d = path if os.path.isdir(path) else os.path.dirname(path)
     k = read_file(os.path.join(d, "key.txt"))
-    return k.splitlines()[0] if k else "(no key.txt)"
+    line = k.splitlines()[0] if k else ""
+    fields = {}
+    for part in line.split("; "):
+        if "=" in part:
+            f, v = part.split("=", 1)
+            fields[f.strip()] = v.strip()
+    return line or "(no key.txt)", fields
 
 
-def report(pa, pb, rows, alpha, reps, min_change=0.0):
-    head = "kcovbench compare\nA: %s\n  %s\nB: %s\n  %s" % (pa, _key(pa), pb, _key(pb))
-    header = ["benchmark", "thr", "A ns/op", "B ns/op", "change", "p", "verdict"]
-    body = [[b.row, str(b.threads), "%.3g" % ma, "%.3g" % mb, "%+.1f%%" % (100 * ch),
-             "%.3f" % p, v] for b, ma, mb, ch, p, v in rows]
+def machine_diff(ka, kb):
+    """[(field, A's, B's)] for the fields that differ (absent counts)."""
+    return [(f, ka.get(f, "-"), kb.get(f, "-")) for f in MACHINE_FIELDS
+            if (f in ka or f in kb) and ka.get(f) != kb.get(f)]
+
+
+def _fmt_change(ch, low, high):
+    if low is None:
+        return "%+.1f%%" % (100 * ch), "too few"
+    return "%+.1f%%" % (100 * ch), "[%+.1f, %+.1f]" % (100 * low, 100 * high)
+
+
+VERDICTS = ("faster", "slower", "below floor", "same", "undecided")
+
+
+def report(pa, pb, rows, alpha, reps, min_change=0.0, missing=((), ()), diff=()):
+    (la, _), (lb, _) = key_of(pa), key_of(pb)
+    head = "kcovbench compare\nA: %s\n  %s\nB: %s\n  %s" % (pa, la, pb, lb)
+    if diff:
+        head += "\nDIFFERENT MACHINES OR BUILDS (--cross-machine): " + "; ".join(
+            "%s: %s | %s" % d for d in diff)
+    header = ["benchmark", "thr", "n", "A ns/op", "change", "95% CI", "p", "verdict"]
+    body = []
+    for b, ma, mb, ch, lo, hi, p, v in rows:
+        c, ci = _fmt_change(ch, lo, hi)
+        body.append([b.row, str(b.threads), "%d/%d" % (len(b.samples), len(b.samples_b)),
+                     "%.3g" % ma, c, ci, "%.3f" % p, v])
     n = len(rows)
-    same = sum(r[5] == "same" for r in rows)
-    bare = sum(r[4] >= alpha for r in rows)
-    summary = ("%d benchmarks, repetitions A %s, B %s, two-sided Mann-Whitney U, "
-               "alpha %g, changes under %g%% count as same: %d faster, %d slower, "
-               "%d same (%.0f%% same); the bare U test alone: %d same (%.0f%%)"
+    counts = {v: sum(r[7] == v for r in rows) for v in VERDICTS}
+    summary = ("%d benchmarks, repetitions A %s, B %s; change and 95%% interval: "
+               "Hodges-Lehmann on B/A, distribution-free; two-sided Mann-Whitney U, "
+               "alpha %g; floor %g%%: %s"
                % (n, reps[0], reps[1], alpha, min_change,
-                  sum(r[5] == "faster" for r in rows),
-                  sum(r[5] == "slower" for r in rows), same, 100 * same / n if n else 0,
-                  bare, 100 * bare / n if n else 0))
-    moved = [r for r in rows if r[0].config == "empty" and r[5] != "same"]
+                  ", ".join("%d %s" % (counts[v], v) for v in VERDICTS)))
+    for side, names in zip("AB", missing):
+        if names:
+            summary += "\nonly in %s (%d): %s" % (side, len(names), ", ".join(names))
+    moved = [r for r in rows if r[0].config == "empty" and r[6] < alpha]
     if moved:
-        # The empty hook is the harness alone: if it "changed", the machine
-        # did (other load, a busy vCPU), and so may every other verdict.
-        summary += ("\nwarning: the empty baseline differs in %d of %d rows: A and B ran "
-                    "on a machine in different states; read the verdicts with care"
-                    % (len(moved), sum(r[0].config == "empty" for r in rows)))
+        # The empty hook is the harness alone: if it moved significantly, by
+        # any amount, the machine did (other load, a busy vCPU), and so may
+        # every other verdict.
+        summary += ("\nwarning: the empty hook changed significantly in %d of %d rows "
+                    "(%s): A and B ran on a machine in different states; read the "
+                    "verdicts with care" % (
+                        len(moved), sum(r[0].config == "empty" for r in rows),
+                        ", ".join("%s %+.1f%%" % (r[0].row, 100 * r[3]) for r in moved)))
     return "\n".join(table.wrap(head) + [""] + table.txt(header, body).splitlines()
                      + [""] + table.wrap(summary)) + "\n"
 
@@ -115,14 +181,24 @@ def main(args):
             raise UsageError("cannot write %s: %s is not a directory" % (args.out, d))
     _, a = results.load(args.a)
     _, b = results.load(args.b)
+    diff = machine_diff(key_of(args.a)[1], key_of(args.b)[1])
+    if diff and not args.cross_machine:
+        sys.stderr.write("kcovbench compare: A and B come from different machines or "
+                         "builds; refusing (--cross-machine compares anyway):\n" +
+                         "".join("  %s: A %s | B %s\n" % d for d in diff))
+        return 3
     rows = compare(a, b, args.alpha, args.min_change)
     if not rows:
         raise UsageError("no benchmark (run_name) is in both %s and %s" % (args.a, args.b))
+    by_name = {x.run_name: x for x in b}
+    for r in rows:
+        r[0].samples_b = by_name[r[0].run_name].samples
     few = min(len(x.samples) for x in a + b)
     if few < MIN_REPS:
         warn("only %d repetitions in some benchmark; the U test needs %d+ "
-             "to find a difference at all" % (few, MIN_REPS))
-    text = report(args.a, args.b, rows, args.alpha, (_reps(a), _reps(b)), args.min_change)
+             "to find a difference at all: such rows are undecided" % (few, MIN_REPS))
+    text = report(args.a, args.b, rows, args.alpha, (_reps(a), _reps(b)), args.min_change,
+                  (only_in(a, b), only_in(b, a)), diff)
     sys.stdout.write(text)
     if args.out:
         try:

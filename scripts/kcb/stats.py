@@ -75,3 +75,48 @@ def mann_whitney(x, y):
         return u, 1.0
     z = max(0.0, abs(u - m * n / 2) - 0.5) / math.sqrt(var)
     return u, min(1.0, math.erfc(z / math.sqrt(2)))
+
+
+def min_p(m, n):
+    """The smallest two-sided p the exact U test can give for sizes m, n:
+    every x beyond every y.  At or above alpha, no data can be significant."""
+    return min(1.0, 2.0 / math.comb(m + n, m))
+
+
+def hodges_lehmann(x, y, conf=0.95):
+    """Change from x to y as a ratio y/x - 1: the Hodges-Lehmann estimate
+    (median of the m*n pairwise log-ratios) and its distribution-free
+    interval (the k-th smallest and largest pairwise log-ratios, k from the
+    exact null distribution of U, as in Lehmann's Nonparametrics 2.6).
+    Returns (estimate, low, high); low/high are None when m and n are too
+    small for an interval at this confidence."""
+    d = sorted(math.log(b) - math.log(a) for a in x for b in y)
+    m, n, N = len(x), len(y), len(d)
+    mid = N // 2
+    est = d[mid] if N % 2 else (d[mid - 1] + d[mid]) / 2
+    counts = _u_counts(m, n)
+    total = math.comb(m + n, m)
+    alpha2 = (1 - conf) / 2
+    # k = the largest k with P(U < k) <= alpha/2: [d_(k), d_(N-k+1)] (1-based)
+    k, cum = 0, 0
+    while k < len(counts) and (cum + counts[k]) / total <= alpha2:
+        cum += counts[k]
+        k += 1
+    if k == 0:
+        return math.exp(est) - 1, None, None
+    return math.exp(est) - 1, math.exp(d[k - 1]) - 1, math.exp(d[N - k]) - 1
+
+
+def bimodal(xs, gap=0.10):
+    """True when the sorted samples split into two groups of at least two
+    each, with a jump between neighbours larger than gap times the median
+    and larger than the whole spread within either group."""
+    s = sorted(xs)
+    if len(s) < 4:
+        return False
+    med = median(s)
+    for i in range(2, len(s) - 1):
+        jump = s[i] - s[i - 1]
+        if jump > gap * med and jump > s[i - 1] - s[0] and jump > s[-1] - s[i]:
+            return True
+    return False
