@@ -39,6 +39,8 @@
 #define kcb_load_acquire(p)	smp_load_acquire(p)
 #define kcb_store_release(p, v)	smp_store_release((p), (v))
 #define kcb_smp_mb()		smp_mb()
+/* The twins' kthreads are pinned one per CPU, so a spin lets the partner run. */
+#define kcb_relax()		cpu_relax()
 
 struct kcb_cpu;
 DECLARE_PER_CPU(struct kcb_cpu, kcb_pcpu);

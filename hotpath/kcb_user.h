@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <pthread.h>
+#include <sched.h>
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((__always_inline__))
@@ -44,6 +45,9 @@ static __always_inline uint64_t kcb_cmpxchg(uint64_t *p, uint64_t old, uint64_t 
 #define kcb_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define kcb_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define kcb_smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* Let another thread run: the broken control holds its race window open
+ * with it, so a busy CPU still schedules the partner it waits for. */
+#define kcb_relax()		sched_yield()
 
 /* ---- per-CPU state, in TLS (defined in kcb_user.c) ---- */
 struct kcb_cpu;

@@ -40,10 +40,6 @@ static ulong nsections = 200;
 module_param(nsections, ulong, 0444);
 MODULE_PARM_DESC(nsections, "Remote sections per thread and phase (default 200)");
 
-static bool broken;
-module_param(broken, bool, 0444);
-MODULE_PARM_DESC(broken, "Also run the deliberately broken control, which must fail");
-
 static char *run;
 module_param(run, charp, 0444);
 MODULE_PARM_DESC(run, "A benchmark run spec to run on load, after the selftest "
@@ -90,9 +86,20 @@ static void kcb_selftest(void)
 	for (i = 0; i < kcb_ncombos; i++) {
 		const struct kcb_combo *c = kcb_combo(i);
 
-		/* The broken control fails by design: only on request. */
-		if (!c || (c->pair->broken && !broken))
+		if (!c)
 			continue;
+		/* The broken control must be caught, on its first attempt. */
+		if (c->pair->broken) {
+			int caught = ncpus >= 2 && twin_broken_caught(c, ncpus, nrec);
+
+			pr_info("%sok broken-control-caught-first-attempt %s/%s\n",
+				caught ? "" : "not ", c->fe->name, c->pair->name);
+			if (caught)
+				passed++;
+			else
+				failed++;
+			continue;
+		}
 		for (j = 0; j < ARRAY_SIZE(checks); j++) {
 			int err = checks[j].run(c, ncpus);
 

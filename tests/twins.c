@@ -150,7 +150,10 @@ static void shared_fn(int idx, void *p)
 	kcb_dev_fini(&own);
 }
 
-int twin_shared(const struct kcb_combo *c, int nthreads, uint64_t nrec)
+/* The shared twin; *badp gets the records the identity check found lost,
+ * duplicated or torn, the check the broken control must fail. */
+static int shared_run(const struct kcb_combo *c, int nthreads, uint64_t nrec,
+    uint64_t *badp)
 {
 	struct sh_arg a = { .c = c, .nrec = nrec };
 	uint64_t total = (uint64_t)nthreads * nrec, i, pc, bad = 0;
@@ -208,10 +211,28 @@ int twin_shared(const struct kcb_combo *c, int nthreads, uint64_t nrec)
 		    c->fe->name, c->pair->name, (unsigned long long)bad);
 		a.errors++;
 	}
+	*badp = bad;
 out:
 	kcb_dev_fini(&owner);
 	kcb_free(seen);
 	return a.errors;
+}
+
+int twin_shared(const struct kcb_combo *c, int nthreads, uint64_t nrec)
+{
+	uint64_t bad = 0;
+
+	return shared_run(c, nthreads, nrec, &bad);
+}
+
+int twin_broken_caught(const struct kcb_combo *c, int nthreads, uint64_t nrec)
+{
+	uint64_t bad = 0;
+
+	shared_run(c, nthreads, nrec, &bad);
+	kcb_log("%s/%s: broken control: %llu records lost, duplicated or torn in one attempt\n",
+	    c->fe->name, c->pair->name, (unsigned long long)bad);
+	return bad != 0;
 }
 
 /* ---- (c) trace-cmp layout ---- */

@@ -13,6 +13,8 @@
 int twin_per_thread(const struct kcb_combo *c, int nthreads, uint64_t nrec);
 /* (b) one shared buffer: nothing lost, duplicated or torn; exact count. */
 int twin_shared(const struct kcb_combo *c, int nthreads, uint64_t nrec);
+/* The broken control, one attempt: 1 iff the identity check of (b) fired. */
+int twin_broken_caught(const struct kcb_combo *c, int nthreads, uint64_t nrec);
 /* (c) trace-cmp record layout and type encoding, switch included. */
 int twin_cmp_layout(const struct kcb_combo *c);
 
