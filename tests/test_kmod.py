@@ -102,4 +102,6 @@ class Table(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import unit_main
+    unit_main.run(__name__)

@@ -36,6 +36,31 @@ static void watchdog(int sig)
 	_exit(1);
 }
 
+/*
+ * The twin must fail when sections never open: the real design with its
+ * task sections stubbed out (start never called), or every section.
+ */
+static const struct kcb_remote_ops *stubbed;
+static int stub_all;
+
+static uint64_t stub_loop(uint64_t handle, uint64_t nsec, uint64_t nrec,
+    uint64_t tag, uint64_t seq0)
+{
+	if (stub_all || kcb_in_task())
+		return 0;
+	return stubbed->loop(handle, nsec, nrec, tag, seq0);
+}
+
+static int twin_catches_stub(const struct kcb_remote_ops *r, int nthreads, int all)
+{
+	struct kcb_remote_ops stub = *r;
+
+	stubbed = r;
+	stub_all = all;
+	stub.loop = stub_loop;
+	return twin_remote(&stub, nthreads, 50) != 0;
+}
+
 int main(int argc, char **argv)
 {
 	int ncpu = kcb_ncpus(), nthreads = ncpu < 2 ? 2 : ncpu, i;
@@ -55,6 +80,10 @@ int main(int argc, char **argv)
 		report("remote", r->name, twin_remote(r, nthreads, nsec) == 0);
 		report("remote-oversubscribed", r->name,
 		    twin_remote(r, nthreads * 2, nsec / 4) == 0);
+		report("remote-fails-without-task-sections", r->name,
+		    twin_catches_stub(r, nthreads, 0));
+		report("remote-fails-without-any-section", r->name,
+		    twin_catches_stub(r, nthreads, 1));
 	}
 	for (i = 0; i < kcb_nlookups; i++) {
 		const struct kcb_lookup_ops *l = kcb_lookups[i];
@@ -67,5 +96,11 @@ int main(int argc, char **argv)
 	}
 	alarm(0);
 	printf("%d passed, %d failed\n", passed, failed);
+	/* Nothing checked (an empty filter or list) is a failure, not a pass. */
+	if (passed + failed == 0) {
+		fprintf(stderr, "%s: no test ran: 0 passed is a failure\n",
+		    __FILE__);
+		return 1;
+	}
 	return failed ? 1 : 0;
 }

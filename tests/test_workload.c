@@ -55,5 +55,11 @@ int main(void)
 		ok ? passed++ : failed++;
 	}
 	printf("%d passed, %d failed\n", passed, failed);
+	/* Nothing checked (an empty filter or list) is a failure, not a pass. */
+	if (passed + failed == 0) {
+		fprintf(stderr, "%s: no test ran: 0 passed is a failure\n",
+		    __FILE__);
+		return 1;
+	}
 	return failed != 0;
 }

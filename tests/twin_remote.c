@@ -253,6 +253,47 @@ static void check_owner(struct tr *tr, uint64_t cap)
 	kcb_free(seen);
 }
 
+/*
+ * A twin whose sections never opened checked nothing.  Outside teardown
+ * every task thread opens all its sections and every softirq thread its
+ * cap; a design with softirq sections has a softirq thread wherever there
+ * are two threads.  In teardown the closer stops them early: at least one
+ * task section must have opened before it did.
+ */
+static void errors_of_sections(struct tr *tr, uint64_t tsec, uint64_t ssec)
+{
+	const char *name = tr->r->name;
+	int t, ntask = 0, nsoft = 0;
+
+	for (t = 0; t < tr->nthreads; t++) {
+		struct tr_thread *th = &tr->th[t];
+
+		ntask += th->role == ROLE_TASK;
+		nsoft += th->role == ROLE_SOFT;
+		if (tr->phase == PH_TEARDOWN)
+			continue;
+		if (th->role == ROLE_TASK && th->task_opened != tr->nsections) {
+			kcb_log("%s: thread %d opened %llu of %llu task sections\n",
+			    name, t, (unsigned long long)th->task_opened,
+			    (unsigned long long)tr->nsections);
+			fail(tr);
+		}
+		if (th->role == ROLE_SOFT && th->soft_opened != tr->nsections) {
+			kcb_log("%s: thread %d opened %llu of %llu softirq sections\n",
+			    name, t, (unsigned long long)th->soft_opened,
+			    (unsigned long long)tr->nsections);
+			fail(tr);
+		}
+	}
+	if (!ntask || !tsec || (tr->r->softirq && tr->nthreads >= 2 &&
+	    tr->phase != PH_TEARDOWN && (!nsoft || !ssec))) {
+		kcb_log("%s: %llu task and %llu softirq sections opened (%d task, %d softirq threads): nothing was checked\n",
+		    name, (unsigned long long)tsec, (unsigned long long)ssec,
+		    ntask, nsoft);
+		fail(tr);
+	}
+}
+
 static int one_phase(const struct kcb_remote_ops *r, int nthreads, uint64_t nsections,
     int phase)
 {
@@ -307,6 +348,7 @@ static int one_phase(const struct kcb_remote_ops *r, int nthreads, uint64_t nsec
 		tsec += tr->th[t].task_opened;
 		ssec += tr->th[t].soft_opened;
 	}
+	errors_of_sections(tr, tsec, ssec);
 	kcb_log("%s: %s: %d threads, %llu task + %llu softirq sections, owner %llu records, %llu lost\n",
 	    r->name, phases[phase], nthreads, (unsigned long long)tsec,
 	    (unsigned long long)ssec, (unsigned long long)owner.buf[0],
