@@ -138,10 +138,18 @@ class PlantedRegression(unittest.TestCase):
         for r in rows:
             self.assertEqual(r[2], "instructions", out)
 
-    def test_looser_threshold_lets_it_pass(self):
-        # +1 instruction on ~41-47 is 2.1-2.4 %: under a 3 % limit it passes
+    def test_looser_threshold_still_fails_on_one_instruction(self):
+        # +1 instruction on ~41-47 is 2.1-2.4 %: under a 3 % limit the
+        # relative test lets it through, the absolute one does not
         rc, out, err = run_gate("--binary", self.b.exe["planted"], "--baseline", self.base,
                                 "--threshold", "instructions=3", *E2E)
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("+0.5/op", out)
+
+    def test_both_limits_loosened_let_it_pass(self):
+        rc, out, err = run_gate("--binary", self.b.exe["planted"], "--baseline", self.base,
+                                "--threshold", "instructions=3",
+                                "--abs-limit", "instructions=2", *E2E)
         self.assertEqual(rc, 0, out + err)
 
 
@@ -175,6 +183,32 @@ class Refusals(unittest.TestCase):
             rc, out, err = run_gate(*args)
             self.assertEqual(rc, 2, "%s: %s%s" % (args, out, err))
 
+    def _baseline_with(self, **change):
+        p = os.path.join(self.tmp, "b.json")
+        with open(gate.BASELINE) as f:
+            doc = json.load(f)
+        for k, v in change.items():
+            if k == "entry_counts":
+                doc["entries"][0]["counts"] = v
+            else:
+                doc[k] = v
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        return p
+
+    def test_null_threshold_fails(self):
+        p = self._baseline_with(thresholds={"instructions": None, "branches": 2, "cycles": 10})
+        rc, out, err = run_gate("--baseline", p)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("thresholds instructions is None", err)
+
+    def test_entry_without_counts_fails(self):
+        for counts in ({}, None, {"instructions": 0, "branches": 1}):
+            p = self._baseline_with(entry_counts=counts)
+            rc, out, err = run_gate("--baseline", p)
+            self.assertEqual(rc, 2, "%r: %s%s" % (counts, out, err))
+            self.assertIn("cannot judge", err)
+
     def test_not_a_baseline_is_2(self):
         p = os.path.join(self.tmp, "b.json")
         with open(p, "w") as f:
@@ -203,6 +237,17 @@ class Units(unittest.TestCase):
         # fewer instructions is never a regression
         res = {("c", "pertask"): {"counts": {"instructions": 500, "branches": 50}}}
         self.assertEqual(gate.judge(base, res, 100, {"instructions": 2}, "callgrind")[1], [])
+
+    def test_absolute_limit(self):
+        # 65 instructions per op, one more: +1.5 %, under the 2 % threshold
+        base = {"key": {"ops": 100}, "entries": [
+            {"config": "freebsd", "mode": "cmp",
+             "counts": {"instructions": 6500, "branches": 100}}]}
+        res = {("freebsd", "cmp"): {"counts": {"instructions": 6600, "branches": 100}}}
+        regs = gate.judge(base, res, 100, {"instructions": 2}, "callgrind")[1]
+        self.assertEqual([g["event"] for g in regs], ["instructions"])
+        self.assertEqual(gate.judge(base, res, 100, {"instructions": 2}, "callgrind",
+                                    {"instructions": 1.5})[1], [])
 
     def test_missing_entry(self):
         base = {"key": {"ops": 100}, "entries": []}
@@ -352,4 +397,6 @@ class Realprog(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import unit_main
+    unit_main.run(__name__)

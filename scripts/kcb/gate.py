@@ -50,6 +50,12 @@ BATCH = 1024
 # are exact under callgrind and nearly so with perf's user-space counts;
 # cycles move with the machine's load, hence the wider default.
 DEFAULT_THRESHOLDS = {"instructions": 2.0, "branches": 2.0, "cycles": 10.0}
+# Growth per op, in counts, that fails whatever the percentage: on a hook of
+# 65 instructions +2% lets one more instruction through, and one more
+# instruction on every basic block is what a reviewer asks about.  Half an
+# instruction per op is a whole one on every call of a one-hook op, with
+# room for perf's few stray user-space counts.
+DEFAULT_ABS_LIMITS = {"instructions": 0.5}
 EVENTS = ("instructions", "branches", "cycles")
 BACKEND_EVENTS = {"callgrind": ("instructions", "branches"),
                   "perf": ("instructions", "branches", "cycles")}
@@ -308,14 +314,46 @@ def load_baseline(path):
     if not isinstance(doc, dict) or doc.get("format") != FORMAT or \
             not isinstance(doc.get("entries"), list):
         raise UsageError("%s is not a %s baseline" % (path, FORMAT))
+    bad = baseline_problems(doc)
+    if bad:
+        raise UsageError("baseline %s cannot judge anything:\n%s" % (
+            path, "".join("  %s\n" % b for b in bad)))
     return doc
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+
+
+def baseline_problems(doc):
+    """What makes a baseline unable to judge: a null or non-numeric limit,
+    an entry without counts for its backend's events.  Each would let any
+    measurement pass."""
+    bad = []
+    for kind in ("thresholds", "abs_limits"):
+        lims = doc.get(kind, {})
+        if not isinstance(lims, dict):
+            bad.append("%s is not an object" % kind)
+            continue
+        bad += ["%s %s is %r, not a number" % (kind, e, v)
+                for e, v in sorted(lims.items()) if not _number(v)]
+    evs = BACKEND_EVENTS.get(doc.get("backend"), ("instructions",))
+    for e in doc.get("entries", []):
+        name = "%s %s" % (e.get("config"), e.get("mode"))
+        counts = e.get("counts") if isinstance(e, dict) else None
+        if not isinstance(counts, dict) or not counts:
+            bad.append("entry %s has no counts" % name)
+            continue
+        bad += ["entry %s: %s count is %r" % (name, ev, counts.get(ev))
+                for ev in evs if not _number(counts.get(ev)) or not counts.get(ev)]
+    return bad
 
 
 def entries_by_key(doc):
     return {(e["config"], e["mode"]): e for e in doc.get("entries", [])}
 
 
-def write_baseline(path, old, key, info, thresholds, result, ops, command):
+def write_baseline(path, old, key, info, thresholds, result, ops, command, abs_limits=None):
     entries = {}
     kept = 0
     if old and not comparable(old, key):
@@ -333,6 +371,7 @@ def write_baseline(path, old, key, info, thresholds, result, ops, command):
         "key": key,
         "info": info,
         "thresholds": thresholds,
+        "abs_limits": abs_limits if abs_limits is not None else dict(DEFAULT_ABS_LIMITS),
         "entries": sorted(entries.values(), key=lambda e: (e["config"], e["mode"])),
     }
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -342,8 +381,11 @@ def write_baseline(path, old, key, info, thresholds, result, ops, command):
 
 # ---------------------------------------------------------------- verdict
 
-def judge(base, result, ops, thresholds, backend):
-    """(rows, regressions, missing): one row per (config, mode)."""
+def judge(base, result, ops, thresholds, backend, abs_limits=None):
+    """(rows, regressions, missing): one row per (config, mode).  An event
+    regresses past its relative threshold (percent) or its absolute limit
+    (counts per op), whichever it crosses first."""
+    abs_limits = DEFAULT_ABS_LIMITS if abs_limits is None else abs_limits
     bent = entries_by_key(base) if base else {}
     bops = base.get("key", {}).get("ops", ops) if base else ops
     rows, regs, missing = [], [], []
@@ -359,11 +401,11 @@ def judge(base, result, ops, thresholds, backend):
             row["base"][e] = b
             ch = (now - b) / b * 100 if b else (0.0 if now == b else float("inf"))
             row["change"][e] = ch
-            lim = thresholds.get(e)
-            if lim is not None and ch > lim:
+            lim, alim = thresholds.get(e), abs_limits.get(e)
+            if (lim is not None and ch > lim) or (alim is not None and now - b > alim):
                 row["verdict"] = "REGRESSED"
                 regs.append({"config": c, "mode": m, "event": e, "baseline": b,
-                             "now": now, "change": ch, "limit": lim})
+                             "now": now, "change": ch, "limit": lim, "abs_limit": alim})
         if be is None:
             row["verdict"] = "no baseline"
             missing.append((c, m))
@@ -413,7 +455,9 @@ def render(rows, backend):
 def render_regressions(regs):
     header = ["config", "mode", "event", "baseline/op", "now/op", "change", "limit"]
     body = [[g["config"], g["mode"], g["event"], "%.4f" % g["baseline"], "%.4f" % g["now"],
-             _pct(g["change"]), "+%g%%" % g["limit"]] for g in regs]
+             _pct(g["change"]), "+%g%% or +%s/op" % (
+                 g["limit"], "%g" % g["abs_limit"] if g.get("abs_limit") is not None else "-")]
+            for g in regs]
     return _txt(header, body, left=3)
 
 
@@ -453,6 +497,11 @@ def add_arguments(p):
                    "percent (repeatable; defaults: %s; a baseline's own thresholds "
                    "override the defaults)" % ", ".join(
                        "%s=%g" % kv for kv in DEFAULT_THRESHOLDS.items()))
+    p.add_argument("--abs-limit", type=_threshold, action="append", default=[],
+                   metavar="EVENT=COUNT", help="fail when EVENT per op grows by more than "
+                   "COUNT, whatever the percentage (repeatable; default: %s; a "
+                   "baseline's abs_limits override it)" % ", ".join(
+                       "%s=%g" % kv for kv in DEFAULT_ABS_LIMITS.items()))
     p.add_argument("--runs", type=int, default=None,
                    help="runs per config and mode (default: callgrind 2, which must "
                    "agree exactly; perf 5, minimum kept)")
@@ -473,6 +522,7 @@ def _command_line(args):
     if args.backend != "auto":
         parts.append("--backend=" + args.backend)
     parts += ["--threshold=%s=%g" % t for t in args.threshold]
+    parts += ["--abs-limit=%s=%g" % t for t in args.abs_limit]
     return " ".join(parts)
 
 
@@ -520,6 +570,10 @@ def _main(args):
     if base and isinstance(base.get("thresholds"), dict):
         thresholds.update(base["thresholds"])
     thresholds.update(dict(args.threshold))
+    abs_limits = dict(DEFAULT_ABS_LIMITS)
+    if base and isinstance(base.get("abs_limits"), dict):
+        abs_limits.update(base["abs_limits"])
+    abs_limits.update(dict(args.abs_limit))
     key = make_key(backend, exe, ops)
 
     # Refuse before measuring what could not be compared anyway.
@@ -556,7 +610,7 @@ def _main(args):
     if args.update:
         kept = write_baseline(args.baseline, base, key, make_info(exe),
                               {e: thresholds[e] for e in EVENTS}, result, ops,
-                              _command_line(args))
+                              _command_line(args), abs_limits)
         rows, _, _ = judge(None, result, ops, thresholds, backend)
         for r in rows:
             r["verdict"] = "recorded"
@@ -567,11 +621,12 @@ def _main(args):
             ", %d kept from the old baseline" % kept if kept else ""))
         return EXIT_OK
 
-    rows, regs, missing = judge(base, result, ops, thresholds, backend)
-    print("  baseline %s: made %s, git %s; thresholds %s" % (
+    rows, regs, missing = judge(base, result, ops, thresholds, backend, abs_limits)
+    print("  baseline %s: made %s, git %s; thresholds %s; absolute %s" % (
         os.path.relpath(args.baseline), base.get("made", "?"),
         base.get("info", {}).get("git", "?"),
-        ", ".join("%s +%g%%" % (e, thresholds[e]) for e in BACKEND_EVENTS[backend])))
+        ", ".join("%s +%g%%" % (e, thresholds[e]) for e in BACKEND_EVENTS[backend]),
+        ", ".join("%s +%g/op" % kv for kv in sorted(abs_limits.items())) or "none"))
     for f in ("cpu", "kernel", "libc"):
         bv = base.get("key", {}).get(f, base.get("info", {}).get(f))
         nv = key.get(f, make_info(exe).get(f))
