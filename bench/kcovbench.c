@@ -8,12 +8,31 @@
 #include "bench.h"
 #include "gb_shim.h"
 #include "hwcount.h"
+#include "kcb_version.h"
 #include "list.h"
 #include "remote_bench.h"
 #include "topology.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
+
+/* The CPU model as /proc/cpuinfo names it, into buf; "" if unreadable. */
+static void cpu_model(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	buf[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char *v = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) || !v)
+			continue;
+		snprintf(buf, len, "%s", v + 2);
+		buf[strcspn(buf, "\n")] = 0;
+		break;
+	}
+	if (f)
+		fclose(f);
+}
 
 static void context(int hw, const char *why)
 {
@@ -26,9 +45,10 @@ static void context(int hw, const char *why)
 		snprintf(buf, sizeof(buf), "%s %s", u.sysname, u.release);
 		kcb_gb_context("kcb_kernel", buf);
 	}
-#ifdef KCB_GIT
-	kcb_gb_context("kcb_git", STR(KCB_GIT));
-#endif
+	/* The binary's own commit, "-dirty" if its tree differed from it. */
+	kcb_gb_context("kcb_git", KCB_GIT_DIRTY ? KCB_GIT "-dirty" : KCB_GIT);
+	cpu_model(buf, sizeof(buf));
+	kcb_gb_context("kcb_cpu_model", buf);
 	kcb_gb_context("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");
 }
 

@@ -17,7 +17,8 @@ import unittest
 sys.dont_write_bytecode = True
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from kcb import stats, table  # noqa: E402
+from kcb import machine, stats, table  # noqa: E402
+from kcb.common import UsageError  # noqa: E402
 
 KCOVBENCH = os.path.join(ROOT, "kcovbench")
 SMALL = ["--configs", "linux", "--modes", "pertask", "--threads", "1",
@@ -123,11 +124,26 @@ class Stats(unittest.TestCase):
     def test_bimodal(self):
         self.assertTrue(stats.bimodal([1.0, 1.01, 1.02, 1.5, 1.51, 1.52]))
         self.assertFalse(stats.bimodal([1.0, 1.01, 1.02, 1.03, 1.04, 1.05]))
+        self.assertFalse(stats.bimodal([1.0, 1.01, 1.02, 1.03, 1.5, 1.51]))  # two outliers
 
     def test_all_equal_and_symmetric(self):
         self.assertEqual(stats.mann_whitney([5] * 9, [5] * 9)[1], 1.0)
         a, b = [3, 1, 4, 1, 5, 9, 2, 6, 5], [2, 7, 1, 8, 2, 8, 1, 8, 2]
         self.assertAlmostEqual(stats.mann_whitney(a, b)[1], stats.mann_whitney(b, a)[1])
+
+
+class Provenance(unittest.TestCase):
+    def test_dirty_build_may_not_publish_into_results(self):
+        res = os.path.join(ROOT, "results", "x")
+        for git in ("abc123-dirty", "unknown"):
+            with self.assertRaises(UsageError):
+                machine.publishable(res, git, False)
+            machine.publishable(res, git, True)             # --allow-dirty
+            machine.publishable("/tmp/elsewhere", git, False)
+        machine.publishable(res, "abc123", False)
+
+    def test_build_stamp_is_read(self):
+        self.assertRegex(machine.built_git(), r"^([0-9a-f]{7,}(-dirty)?|unknown)$")
 
 
 class Tables(unittest.TestCase):
@@ -373,10 +389,6 @@ class Run(TempDir):
 
 
 if __name__ == "__main__":
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
-    res = unittest.TextTestRunner(verbosity=2).run(suite)
-    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
-    if res.skipped:
-        print("%d skipped" % len(res.skipped))
-    print("%d passed, %d failed" % (res.testsRun - failed - len(res.skipped), failed))
-    sys.exit(1 if failed else 0)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import unit_main
+    unit_main.run(__name__)

@@ -26,7 +26,10 @@ def ensure_built():
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except OSError as e:
         raise Failure("cannot run ninja (%s); scripts/setup installs it" % e.strerror)
-    if out.returncode != 0 or "no work to do" not in out.stdout:
+    # the commit stamp (VERSION) runs on every build: not news
+    news = [l for l in out.stdout.splitlines()
+            if "no work to do" not in l and not l.endswith(" VERSION")]
+    if out.returncode != 0 or news:
         sys.stderr.write(out.stdout)
     if out.returncode != 0:
         raise Failure("build failed: ninja %s exited %d" % (TARGET, out.returncode))

@@ -87,6 +87,9 @@ def add_arguments(p):
     p.add_argument("--strict", action="store_true",
                    help="refuse to run (exit 2) when the machine's state makes numbers "
                         "unreliable; without it the table title carries the warning")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="publish into results/ from a build of a dirty tree (the key "
+                        "line says allow_dirty=yes); refused otherwise")
     p.add_argument("--oversubscribe", action="store_true",
                    help="allow more threads than CPUs; default threads 1..2*ncpus")
     p.add_argument("--duration", metavar="SECONDS", default=DEFAULT_DURATION,
@@ -147,14 +150,16 @@ def _num(v):
 
 
 def _cell(b, metric):
+    """median (min-max) of the repetitions; a bimodal row says so instead,
+    since no single spread describes two clusters."""
     xs = b.values.get(metric)
     if not xs:
         return "-"
-    med = stats.median(xs)
-    text = _num(med)
-    if len(xs) > 1 and med:
-        rsd = 100 * stats.stdev(xs) / med
-        text += " ±%.0f%%" % rsd if rsd >= 9.95 else " ±%.1f%%" % rsd
+    text = _num(stats.median(xs))
+    if len(xs) > 1:
+        text += " (%s-%s)" % (_num(min(xs)), _num(max(xs)))
+    if stats.bimodal(xs):
+        text += " bimodal"
     return text + ("!" if b.unpinned else "")
 
 
@@ -171,20 +176,26 @@ def _grid(benches, metric):
     return header, body
 
 
-def _csv(benches):
-    """One row per benchmark, plain numbers, for spreadsheets and scripts."""
-    header = ["benchmark", "config", "mode", "irq", "threads", "repetitions"]
+def _csv(benches, target=None):
+    """One row per benchmark, plain numbers, for spreadsheets and scripts.
+    measured_on says where each row ran: this host, or the module in
+    target (which names qemu TCG, whose timings are not representative)."""
+    header = ["benchmark", "config", "mode", "irq", "threads", "repetitions", "measured_on"]
     for m in results.METRICS:
-        header += [m + "_median", m + "_stddev"]
-    header += ["fair_spread_median", "all_pinned"]
+        header += [m + "_median", m + "_stddev", m + "_min", m + "_max"]
+    header += ["ns_per_op_bimodal", "fair_spread_median", "all_pinned"]
     rows = []
     for b in benches:
-        row = [b.row, b.config, b.mode, b.irq, str(b.threads), str(len(b.samples))]
-        for m in results.METRICS + ("fair_spread",):
+        where = target if target and b.row.startswith("kmod:") else "userland, this host"
+        row = [b.row, b.config, b.mode, b.irq, str(b.threads), str(len(b.samples)), where]
+        for m in results.METRICS:
             xs = b.values.get(m)
-            row += ["%.6g" % stats.median(xs) if xs else ""]
-            if m != "fair_spread":
-                row += ["%.6g" % stats.stdev(xs) if xs else ""]
+            row += ["%.6g" % f(xs) if xs else "" for f in
+                    (stats.median, stats.stdev, min, max)]
+        xs = b.values.get("ns_per_op")
+        row += ["yes" if xs and stats.bimodal(xs) else "no"]
+        xs = b.values.get("fair_spread")
+        row += ["%.6g" % stats.median(xs) if xs else ""]
         rows.append(row + ["no" if b.unpinned else "yes"])
     return table.csv_text(header, rows)
 
@@ -197,8 +208,9 @@ def render(name, key, benches, reps):
     for m in results.METRICS:
         if not any(m in b.values for b in benches):
             continue        # hardware counters absent: say so via the key
-        title = ("%s: median of %d repetitions ±stddev (%% of median); "
-                 "columns: threads" % (UNITS[m], reps))
+        title = ("%s: median (min-max) of n=%d repetitions; bimodal = the "
+                 "samples form two clusters (see raw.json); columns: threads"
+                 % (UNITS[m], reps))
         header, body = _grid(benches, m)
         txt += [""] + table.wrap(title) + table.txt(header, body).splitlines()
         md += ["", "**%s**" % title, "", table.md(header, body)]
@@ -248,6 +260,9 @@ def main(a):
         raise UsageError("--strict: not a machine to measure on now: " + "; ".join(worry))
     for w in worry:
         warn(w + ": other work or frequency changes will show in the numbers")
+    # the last input check: a build results/ may take
+    if not binary.OVERRIDE:
+        machine.publishable(a.out, machine.built_git(), a.allow_dirty)
     # input checked: only now may the results directory's parent appear
     with Staging(os.path.join(a.out, name)) as stage:
         part = os.path.join(stage.path, "raw.json.part")
@@ -261,7 +276,11 @@ def main(a):
         if not benches:
             raise Failure("the binary reported no benchmarks")
         exe_shown = os.path.relpath(exe, ROOT) if exe.startswith(ROOT) else exe
-        key = machine.key_line(machine.key(context) + [("placement", a.placement)] + before
+        fields = machine.key(context)
+        machine.publishable(a.out, dict(fields)["git"], a.allow_dirty)
+        if a.allow_dirty:
+            fields.append(("allow_dirty", "yes"))
+        key = machine.key_line(fields + [("placement", a.placement)] + before
                                + [("load_end", "%.2f" % os.getloadavg()[0])])
         if worry:
             key += "\nwarning: " + "; ".join(worry)

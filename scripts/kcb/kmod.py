@@ -88,6 +88,9 @@ def add_arguments(p):
                    help="also run the userland benchmark here, for a side-by-side table")
     r.add_argument("--name", type=cmd_run._name,
                    help="results directory name (default: kmod-date-time-host)")
+    r.add_argument("--allow-dirty", action="store_true",
+                   help="publish into results/ from a build of a dirty tree (the key "
+                        "line says allow_dirty=yes); refused otherwise")
     r.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "results"),
                    help="where the results directory goes (default: results/)")
 
@@ -254,8 +257,8 @@ def side_by_side(benches, title):
 
 def render(name, key, benches, reps, target):
     head = "kcovbench kmod run %s\n%s" % (name, key)
-    title = ("ns/op (ns per round in workload mode): median of %d repetitions "
-             "±stddev (%% of median); columns: user = the userland replica on "
+    title = ("ns/op (ns per round in workload mode): median (min-max) of n=%d "
+             "repetitions; columns: user = the userland replica on "
              "this host, kmod = kcovbench.ko in %s; Nt = N threads" % (reps, target))
     t_txt, t_md = side_by_side(benches, title)
     txt = table.wrap(head) + [""] + t_txt
@@ -308,6 +311,9 @@ def main(a):
     specs = specs_for(configs, modes, threads, window_ms, warmup_ms, a.repetitions, cpus)
     name = a.name or time.strftime("kmod-%Y%m%d-%H%M%S-") + socket.gethostname()
 
+    # the last input check: a build results/ may take
+    if not binary.OVERRIDE:
+        machine.publishable(a.out, machine.built_git(), a.allow_dirty)
     with Staging(os.path.join(a.out, name)) as stage, \
             tempfile.TemporaryDirectory(prefix="kcb-kmod-") as tmp:
         user_doc, user_cmd = (None, None)
@@ -339,7 +345,11 @@ def main(a):
         if not benches:
             raise Failure("no benchmark reported a result")
 
-        key = machine.key_line(machine.key(ctx) + [("kmod", target)])
+        fields = machine.key(ctx)
+        machine.publishable(a.out, dict(fields)["git"], a.allow_dirty)
+        if a.allow_dirty:
+            fields.append(("allow_dirty", "yes"))
+        key = machine.key_line(fields + [("kmod", target)])
         key_txt = "%s\ncommand: %s\n" % (key, shlex.join(sys.argv))
         if user_cmd:
             key_txt += "binary: %s\n" % user_cmd
@@ -352,6 +362,6 @@ def main(a):
         txt, md = render(name, key_txt.rstrip("\n"), benches, a.repetitions, target)
         cmd_run.publish(stage, a.out, name, txt, (
             ("key.txt", key_txt), ("table.txt", txt), ("table.md", md),
-            ("table.csv", cmd_run._csv(benches)),
+            ("table.csv", cmd_run._csv(benches, target)),
             ("specs.txt", "".join(s + "\n" for s in specs)), ("dmesg.txt", dmesg)))
     return 0

@@ -99,3 +99,29 @@ def key(context):
 
 def key_line(fields):
     return "; ".join("%s=%s" % kv for kv in fields)
+
+
+def built_git():
+    """The commit stamp of the last build here (scripts/build-version)."""
+    text = read_file(os.path.join(ROOT, "build", "gen", "kcb_version.h")) or ""
+    commit = re.search(r'KCB_GIT "([^"]*)"', text)
+    dirty = re.search(r"KCB_GIT_DIRTY (\d)", text)
+    if not commit or not dirty:
+        return "unknown"
+    return commit.group(1) + ("-dirty" if dirty.group(1) != "0" else "")
+
+
+def publishable(out, git, allow_dirty):
+    """UsageError when a build no commit can rebuild would publish into the
+    repository's results/: a dirty or unknown stamp.  Elsewhere anything
+    goes; --allow-dirty lets it through and the key line says so."""
+    from .common import UsageError
+    results_dir = os.path.realpath(os.path.join(ROOT, "results"))
+    target = os.path.realpath(out)
+    if allow_dirty or not (target + os.sep).startswith(results_dir + os.sep):
+        return
+    if git == "unknown" or git.endswith("-dirty"):
+        raise UsageError(
+            "the binary is built from %s: results/ takes numbers only from a clean, "
+            "committed tree (commit, rebuild, rerun; or --allow-dirty, which the key "
+            "line then shows)" % git)

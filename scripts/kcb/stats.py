@@ -108,14 +108,15 @@ def hodges_lehmann(x, y, conf=0.95):
 
 
 def bimodal(xs, gap=0.10):
-    """True when the sorted samples split into two groups of at least two
+    """True when the sorted samples split into two groups of at least three
     each, with a jump between neighbours larger than gap times the median
-    and larger than the whole spread within either group."""
+    and larger than the whole spread within either group.  One or two
+    outliers are noise, not a second mode."""
     s = sorted(xs)
-    if len(s) < 4:
+    if len(s) < 6:
         return False
     med = median(s)
-    for i in range(2, len(s) - 1):
+    for i in range(3, len(s) - 2):
         jump = s[i] - s[i - 1]
         if jump > gap * med and jump > s[i - 1] - s[0] and jump > s[-1] - s[i]:
             return True
