@@ -18,7 +18,8 @@ int kcb_list(FILE *out)
 		fprintf(out, "  %-33s pc: %s\n  %-33s cmp: %s%s%s\n", p->name,
 		    p->pc_origin, "", p->cmp_origin,
 		    p->shareable_cmp ? " [shareable]" : "",
-		    p->broken ? " [BROKEN CONTROL]" : "");
+		    p->broken ? " [BROKEN CONTROL]" :
+		    p->planted ? " [PLANTED CONTROL]" : "");
 	}
 	fprintf(out, "configurations (front end + claim pair):\n");
 	for (i = 0; i < kcb_nconfigs; i++)

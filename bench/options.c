@@ -44,7 +44,7 @@ static int parse_configs(char *list, struct bench_opts *o)
 			const struct kcb_combo *c = kcb_combo(i);
 			char *name;
 
-			if (c->pair->broken)
+			if (c->pair->broken || c->pair->planted)
 				continue;
 			if (asprintf(&name, "%s/%s", c->fe->name, c->pair->name) < 0)
 				return 2;

@@ -7,6 +7,7 @@ import math
 import statistics
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import unittest
 sys.dont_write_bytecode = True
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from kcb import machine, stats, table  # noqa: E402
+from kcb import machine, results, stats, table  # noqa: E402
 from kcb.common import UsageError  # noqa: E402
 
 KCOVBENCH = os.path.join(ROOT, "kcovbench")
@@ -380,6 +381,25 @@ class Run(TempDir):
         time.sleep(0.2)
         with self.assertRaises(ProcessLookupError):
             os.killpg(p.pid, 0)
+
+    def test_controls_are_marked(self):
+        """Every pair `list` marks as a control is one the tables mark, and
+        a run of the planted control says so in its row."""
+        r = kcovbench("list")
+        listed = {}
+        for line in r.stdout.splitlines():
+            m = re.search(r"\[(BROKEN CONTROL|PLANTED CONTROL)\]", line)
+            if m:
+                pair = prev.split()[0]
+                listed[pair] = m.group(1)
+            prev = line
+        self.assertEqual(listed, results.CONTROLS)
+        r = kcovbench("run", "--out", self.tmp, "--name", "c", "--configs",
+                      "linux/planted-nops", *SMALL[2:])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("linux/planted-nops/pertask [PLANTED CONTROL]", r.stdout)
+        with open(os.path.join(self.tmp, "c", "table.csv")) as f:
+            self.assertIn("[PLANTED CONTROL]", f.read())
 
     def test_sigint_group(self):
         self.interrupt(True)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The claims (one claim_<id>.h each) and the pairs a front end is built
- * with: X(id, "name", pc claim, cmp claim, broken).  A pair uses one claim
+ * with: X(id, "name", pc claim, cmp claim, control), control 0 for a
+ * real claim.  A pair uses one claim
  * for trace-pc records and one for trace-cmp records, because FreeBSD does.
  */
 #include "claim_cas.h"
@@ -10,6 +11,7 @@
 #include "claim_write_then_cas.h"
 #include "claim_fadd.h"
 #include "claim_broken_racy.h"
+#include "claim_planted_nops.h"
 
 #define KCB_PAIRS(X)									\
 	X(cas,			"cas",			cas, cas, 0)			\
@@ -18,4 +20,5 @@
 	X(write_then_cas,	"write-then-cas",	write_then_cas, write_then_cas, 0) \
 	X(fadd,			"fadd",			fadd, fadd, 0)			\
 	X(store_first_wcas,	"plain-store-first+write-then-cas", plain_store_first, write_then_cas, 0) \
-	X(broken_racy,		"broken-racy",		broken_racy, broken_racy, 1)
+	X(broken_racy,		"broken-racy",		broken_racy, broken_racy, KCB_CONTROL_BROKEN) \
+	X(planted_nops,		"planted-nops",		planted_nops, planted_nops, KCB_CONTROL_PLANTED)

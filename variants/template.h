@@ -47,7 +47,7 @@ KCB_HOOK void KCB_SYM(FE, P, name)(T a1, T a2)				\
 		kcb_spin_unlock_irqrestore(&dst->lock, f);			\
 } while (0)
 
-#define KCB_PAIR(P, pname, pcc, cmpc, is_broken)				\
+#define KCB_PAIR(P, pname, pcc, cmpc, control)				\
 static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
 {										\
 	struct kcb_sink s;							\
@@ -160,7 +160,8 @@ kcb_noinline void KCB_SYM(FE, P, move)(struct kcb_dev *dst,		\
 }										\
 static const struct kcb_pair KCB_SYM(FE, P, pairdesc) = {			\
 	pname, CLAIM_##pcc##_ORIGIN, CLAIM_##cmpc##_ORIGIN,			\
-	CLAIM_##pcc##_SHAREABLE, CLAIM_##cmpc##_SHAREABLE, is_broken		\
+	CLAIM_##pcc##_SHAREABLE, CLAIM_##cmpc##_SHAREABLE,			\
+	control == KCB_CONTROL_BROKEN, control == KCB_CONTROL_PLANTED	\
 };										\
 const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 	.fe = &KCB_CAT(kcb_fe_, FE),						\
@@ -184,6 +185,6 @@ const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 KCB_PAIRS(KCB_PAIR)
 
 /* This front end's combos, in claims.h order, for registry.c. */
-#define KCB_REF_COMBO(P, pname, pcc, cmpc, is_broken) &KCB_SYM(FE, P, combo),
+#define KCB_REF_COMBO(P, pname, pcc, cmpc, control) &KCB_SYM(FE, P, combo),
 const struct kcb_combo *const KCB_CAT(kcb_combos_, FE)[] = { KCB_PAIRS(KCB_REF_COMBO) };
 

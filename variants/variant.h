@@ -18,7 +18,12 @@ struct kcb_pair {
 	const char *pc_origin, *cmp_origin;
 	int shareable_pc, shareable_cmp; /* safe for many writers on one buffer */
 	int broken;			/* the deliberately broken control */
+	int planted;			/* the planted-effect control */
 };
+
+/* claims.h's last column: a control, never a design. */
+#define KCB_CONTROL_BROKEN	1
+#define KCB_CONTROL_PLANTED	2
 
 /* One front end with one claim pair: the hooks, as the compiler calls them,
  * and the loops that call them directly (refscale-style). */

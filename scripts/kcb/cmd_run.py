@@ -18,12 +18,13 @@ from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
 NAME = "run"
 HELP = "run the benchmarks and write results/<name>/"
 
-# 7 configs (empty included) x 3 modes x 2 thread counts x 3 repetitions x
-# (0.2 s window + 0.05 s warm-up) = 32 s on the 2-CPU development VM, and
-# about 55 s with the remote/lookup benchmarks the binary adds by default:
-# the brief's "about a minute" (5 repetitions took 55 s and 92 s).
-DEFAULT_DURATION = 0.2
-DEFAULT_REPETITIONS = 3
+# compare needs 9 repetitions to reach alpha 0.05 with room to spare, and
+# the default suite must still end within 90 s on the 2-CPU development VM:
+# 88 benchmarks x 9 repetitions x (0.05 s window + 0.02 s warm-up) = 55 s
+# of measuring.
+DEFAULT_DURATION = 0.05
+DEFAULT_WARMUP = 0.02
+DEFAULT_REPETITIONS = 9
 UNITS = {"ns_per_op": "ns/op", "cycles_per_op": "cycles/op",
          "instructions_per_op": "instructions/op"}
 
@@ -96,6 +97,10 @@ def add_arguments(p):
                    type=_number(float, "duration", lambda v: 0 < v < math.inf,
                                 "must be positive"),
                    help="measuring window per repetition (default: %(default)s)")
+    p.add_argument("--warmup", metavar="SECONDS", default=DEFAULT_WARMUP,
+                   type=_number(float, "warmup", lambda v: 0 < v <= 3600,
+                                "must be positive, at most 3600"),
+                   help="unmeasured run-in before each window (default: %(default)s)")
     p.add_argument("--repetitions", metavar="N", default=DEFAULT_REPETITIONS,
                    type=_number(int, "repetitions", lambda v: v > 0, "must be at least 1"),
                    help="repetitions per benchmark; compare wants 9+ (default: %(default)s)")
@@ -136,7 +141,7 @@ def _bench_args(a, ncpus):
     args += ["--placement=" + a.placement]
     if a.oversubscribe:
         args.append("--oversubscribe")
-    args += ["--window=%g" % a.duration, "--benchmark_repetitions=%d" % a.repetitions]
+    args += ["--window=%g" % a.duration, "--warmup=%g" % a.warmup, "--benchmark_repetitions=%d" % a.repetitions]
     if not a.no_interleave:
         # A burst of other work then lands on a few repetitions of many
         # benchmarks, not on every repetition of a few: medians shrug it off

@@ -282,9 +282,10 @@ def main(a):
         raise UsageError("--repetitions x (--duration + --warmup) must stay within %d s "
                          "(the module's bound on one run)" % (RUN_MS_MAX // 1000))
     configs = _flat(a.configs) or upstream_configs()
-    if "all" in configs:        # as `run`: every front end x pair but the broken one
+    if "all" in configs:        # as `run`: every front end x pair but the controls
         _, fes, pairs = binary.names()
-        configs = [f + "/" + p for f in fes for p in pairs if p != "broken-racy"]
+        configs = [f + "/" + p for f in fes for p in pairs
+                   if p not in ("broken-racy", "planted-nops")]
     configs = ["empty"] + [c for c in configs if c != "empty"]
     modes = _flat(a.modes) or ["pertask"]
     ncpus = a.smp if a.qemu else os.cpu_count()

@@ -15,6 +15,10 @@ GB_PART = re.compile(r"^(iterations|threads|repeats|min_time|min_warmup_time):|"
 # binary could open hardware counters.
 METRICS = ("ns_per_op", "cycles_per_op", "instructions_per_op")
 
+# Claim pairs that are controls, not designs (`kcovbench list` marks them,
+# tests/test_cli.py checks this list against it): every table says so.
+CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL"}
+
 
 class Bench:
     def __init__(self, run_name, threads):
@@ -30,6 +34,9 @@ class Bench:
         # irq:0 is the default: name only the unusual case; other key:value
         # parts (handles:16, recs:0) tell rows apart and stay
         self.row = "/".join(p for p in ours if p != "irq:0")
+        self.control = CONTROLS.get(self.config.rsplit("/", 1)[-1])
+        if self.control:
+            self.row += " [%s]" % self.control
         self.order = (0, 0)         # GB's registration order, set by load()
         self.values = {}            # counter -> its value in each repetition
         self.unpinned = False       # some thread did not run where it was pinned
