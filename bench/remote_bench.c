@@ -21,22 +21,34 @@
 
 static const int handle_counts[] = { 1, 16, 1024 };
 
+/* Two lines: the adjacent-line prefetcher pairs lines on x86. */
+#define OWNER_ALIGN	128
+#define OWNER_SIZE	((sizeof(struct kcb_dev) + OWNER_ALIGN - 1) / OWNER_ALIGN * OWNER_ALIGN)
+
 struct rb {
 	struct kcb_window w;
 	const struct kcb_remote_ops *r;
 	const struct kcb_lookup_ops *l;
 	int softirq;
 	uint64_t records, nhandles, *handles;
-	struct kcb_dev *owners;		/* [MAX_THREADS] */
+	/* [MAX_THREADS] each thread's own, on cache lines of its own, as
+	 * separately allocated kernel objects are: an array of them would put
+	 * one thread's refcount on the line of the next one's buffer. */
+	struct kcb_dev **owners;
 };
 
 static int rb_thread_init(void *arg, int idx)
 {
 	struct rb *b = arg;
-	struct kcb_dev *o = &b->owners[idx];
+	struct kcb_dev *o;
 
 	if (!b->r)
 		return 0;
+	o = aligned_alloc(OWNER_ALIGN, OWNER_SIZE);
+	if (!o)
+		return -1;
+	memset(o, 0, OWNER_SIZE);
+	b->owners[idx] = o;
 	if (kcb_dev_init(o, (SECTIONS * (b->records + 1) + 1) * KCB_STRIDE_CMP + 1))
 		return -1;
 	o->mode = KCB_MODE_TRACE_CMP;
@@ -46,12 +58,13 @@ static int rb_thread_init(void *arg, int idx)
 static uint64_t rb_batch(void *arg, int idx)
 {
 	struct rb *b = arg;
-	struct kcb_dev *o = &b->owners[idx];
+	struct kcb_dev *o;
 
 	if (b->l) {
 		b->l->loop_find(b->handles, b->nhandles, FINDS);
 		return FINDS;
 	}
+	o = b->owners[idx];
 	if (b->softirq)
 		kcb_sim_softirq_enter();
 	b->r->loop(HANDLE_BASE + idx, SECTIONS, b->records, idx, 0);
@@ -67,8 +80,10 @@ static void rb_thread_fini(void *arg, int idx)
 
 	if (!b->r)
 		return;
-	b->r->disable(&b->owners[idx]);
-	kcb_dev_fini(&b->owners[idx]);
+	b->r->disable(b->owners[idx]);
+	kcb_dev_fini(b->owners[idx]);
+	free(b->owners[idx]);
+	b->owners[idx] = NULL;
 }
 
 /* Thread 0, before each repetition: this registration's handles only. */

@@ -2,9 +2,10 @@
 /*
  * kcb_kernel.h - the contract on the real kernel API (Linux 6.1).
  *
- * curcpu() and current are this_cpu_read()s of kcb's per-CPU cpu record
- * (asm volatile %gs loads, as the brief asks); its curtask is the kcb task
- * of the kthread pinned to that CPU (kcb_thread_attach()).  The preempt
+ * curcpu() is a this_cpu_read() of kcb's per-CPU cpu record (an asm
+ * volatile %gs load); current is a this_cpu_read_stable() of its curtask,
+ * the kcb task of the kthread pinned to that CPU (kcb_thread_attach()),
+ * which the compiler may merge as it merges x86 get_current().  The preempt
  * count, in_task() and friends are the kernel's own.  Spinlocks, mutexes,
  * local locks, RCU and irq save/restore are the kernel's: on PREEMPT_RT a
  * spinlock_t sleeps, exactly as it does for kernel/kcov.c.
@@ -45,11 +46,14 @@
 struct kcb_cpu;
 DECLARE_PER_CPU(struct kcb_cpu, kcb_pcpu);
 #define kcb_curcpu()		this_cpu_read(kcb_pcpu.self)
+#ifdef this_cpu_read_stable
+#define kcb_current()		this_cpu_read_stable(kcb_pcpu.curtask)
+#else
 #define kcb_current()		this_cpu_read(kcb_pcpu.curtask)
+#endif
 #define kcb_preempt_count()	preempt_count()
 
 #define KCB_DEFINE_PER_CPU(type, name)	DEFINE_PER_CPU(type, name)
-#define KCB_DECLARE_PER_CPU(type, name)	DECLARE_PER_CPU(type, name)
 #define kcb_this_cpu_ptr(name)		this_cpu_ptr(&(name))
 #define kcb_per_cpu_ptr(name, cpu)	per_cpu_ptr(&(name), (cpu))
 #define kcb_smp_processor_id()		raw_smp_processor_id()

@@ -3,9 +3,9 @@
  * kcb_user.h - the contract in userland: a simulated kernel machine.
  *
  * One OS thread is one simulated CPU.  curcpu(), current and the preempt
- * count are per-thread TLS words read with an asm volatile %fs load, so the
- * compiler can neither merge nor hoist them: the same cost structure as a
- * %gs-relative per-CPU read in a kernel.  Interrupts are a per-thread timer
+ * count are per-thread TLS words, each read with a %fs load that has the
+ * merge semantics of the x86 kernel read it stands for (see KCB_TLS_LOAD*):
+ * the same cost structure as a %gs-relative per-CPU read in a kernel.  Interrupts are a per-thread timer
  * signal (kcb_user.c); "irqs off" defers it until kcb_local_irq_restore().
  */
 #ifndef KCB_USER_H
@@ -54,37 +54,57 @@ struct kcb_cpu;
 struct kcb_task;
 extern __thread struct kcb_cpu *kcb_tls_cpu;
 extern __thread struct kcb_task *kcb_tls_current;
-extern __thread unsigned int kcb_tls_preempt_count;
+/* local-exec, as kcb_user.c defines it: KCB_TLS_LOAD_RAW's "m" operand is
+ * then %fs:kcb_tls_preempt_count@tpoff itself, with no GOT load. */
+extern __thread unsigned int kcb_tls_preempt_count
+    __attribute__((tls_model("local-exec")));
 extern __thread int kcb_tls_cpuid;
 
 #if defined(__x86_64__)
-/* A %fs-relative load the compiler must emit every time. */
+/* this_cpu_read(): asm volatile, emitted every time.  OpenBSD's and
+ * NetBSD's curcpu() are volatile too. */
 #define KCB_TLS_LOAD(var) ({						\
 	__typeof__(var) v__;						\
 	__asm__ __volatile__("mov %%fs:" #var "@tpoff, %0" : "=r"(v__));	\
 	v__; })
-/* The same load without volatile: the compiler may merge it, as it may
- * merge Linux's raw_cpu_read_4(__preempt_count). */
+/* this_cpu_read_stable(), i.e. x86 get_current(): not volatile and no
+ * memory operand, so the compiler merges every read in a function, across
+ * barrier() and stores as well. */
 #define KCB_TLS_LOAD_STABLE(var) ({					\
 	__typeof__(var) v__;						\
 	__asm__("mov %%fs:" #var "@tpoff, %0" : "=r"(v__));		\
 	v__; })
+/* raw_cpu_read_4(), i.e. x86 preempt_count(): not volatile, with an "m"
+ * operand, so reads merge until a barrier() or a store may have changed
+ * the word.  The operand is %fs:var@tpoff itself (local-exec TLS), so it
+ * costs no more than the other two. */
+#define KCB_TLS_LOAD_RAW(var) ({					\
+	__typeof__(var) v__;						\
+	__asm__("mov %1, %0" : "=r"(v__) : "m"(var));			\
+	v__; })
 #else
 #define KCB_TLS_LOAD(var)	(*(volatile __typeof__(var) *)&(var))
 #define KCB_TLS_LOAD_STABLE(var) (var)
+#define KCB_TLS_LOAD_RAW(var)	(var)
 #endif
 
 #define kcb_curcpu()		KCB_TLS_LOAD(kcb_tls_cpu)
-#define kcb_current()		KCB_TLS_LOAD(kcb_tls_current)
-#define kcb_preempt_count()	KCB_TLS_LOAD_STABLE(kcb_tls_preempt_count)
+#define kcb_current()		KCB_TLS_LOAD_STABLE(kcb_tls_current)
+#define kcb_preempt_count()	KCB_TLS_LOAD_RAW(kcb_tls_preempt_count)
 
 /* Per-CPU variables: an array indexed by the simulated CPU, found with one
  * TLS load, as this_cpu_ptr() is one %gs load plus an add. */
 #define KCB_MAX_CPUS		256
-#define KCB_DEFINE_PER_CPU(type, name)	type name[KCB_MAX_CPUS]
-#define KCB_DECLARE_PER_CPU(type, name)	extern type name[KCB_MAX_CPUS]
-#define kcb_this_cpu_ptr(name)	(&(name)[KCB_TLS_LOAD(kcb_tls_cpuid)])
-#define kcb_per_cpu_ptr(name, cpu) (&(name)[(cpu)])
+/* Each CPU's copy on lines of its own, as the kernel's per-CPU areas are:
+ * adjacent array elements would false-share.  128: the adjacent-line
+ * prefetcher pairs lines on x86. */
+#define KCB_PCPU_ALIGN		128
+#define KCB_DEFINE_PER_CPU(type, name)					\
+	struct kcb_pcpu_##name {					\
+		type v __attribute__((aligned(KCB_PCPU_ALIGN)));	\
+	} name[KCB_MAX_CPUS]
+#define kcb_this_cpu_ptr(name)	(&(name)[KCB_TLS_LOAD(kcb_tls_cpuid)].v)
+#define kcb_per_cpu_ptr(name, cpu) (&(name)[(cpu)].v)
 #define kcb_smp_processor_id()	KCB_TLS_LOAD(kcb_tls_cpuid)
 
 /* Linux subtracts kaslr_offset() (&_text - __START_KERNEL: an lea and a
@@ -149,8 +169,23 @@ typedef struct { int locked; } kcb_spinlock_t;
 static __always_inline void kcb_spin_lock_init(kcb_spinlock_t *l) { l->locked = 0; }
 
 #ifndef KCB_EXPLORE
+/* A !RT kernel's spin_lock() is preempt_disable() first: one add to the
+ * per-CPU preempt count (not locked: only this CPU writes it) and a
+ * barrier; spin_unlock() ends with preempt_enable(), a decrement whose
+ * never-taken branch to preempt_schedule() folds into the decl on x86. */
+static __always_inline void kcb_preempt_disable(void)
+{
+	kcb_tls_preempt_count += 1;
+	barrier();
+}
+static __always_inline void kcb_preempt_enable(void)
+{
+	barrier();
+	kcb_tls_preempt_count -= 1;
+}
 static __always_inline void kcb_spin_lock(kcb_spinlock_t *l)
 {
+	kcb_preempt_disable();
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			__builtin_ia32_pause();
@@ -159,6 +194,7 @@ static __always_inline void kcb_spin_lock(kcb_spinlock_t *l)
 static __always_inline void kcb_spin_unlock(kcb_spinlock_t *l)
 {
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+	kcb_preempt_enable();
 }
 #define kcb_spin_lock_irqsave(l, f)	do { (f) = kcb_local_irq_save(); kcb_spin_lock(l); } while (0)
 #define kcb_spin_unlock_irqrestore(l, f) do { kcb_spin_unlock(l); kcb_local_irq_restore(f); } while (0)
