@@ -67,6 +67,11 @@ static int run_cmp_layout(const struct kcb_combo *c, int ncpus)
 	return twin_cmp_layout(c);
 }
 
+static int run_move_bad_count(const struct kcb_combo *c, int ncpus)
+{
+	return twin_move_bad_count(c);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const struct kcb_combo *c, int ncpus);
@@ -74,6 +79,7 @@ static const struct {
 	{ "per_thread", run_per_thread },
 	{ "shared", run_shared },
 	{ "cmp_layout", run_cmp_layout },
+	{ "move_bad_count", run_move_bad_count },
 };
 
 static void kcb_selftest(void)

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 		report("shared-oversubscribed", c,
 		    twin_shared(c, nthreads * 2, nrec / 4) == 0);
 		report("cmp-layout", c, twin_cmp_layout(c) == 0);
+		report("move-bad-count", c, twin_move_bad_count(c) == 0);
 		report("irq", c, twin_irq(c) == 0);
 	}
 	printf("%d passed, %d failed\n", passed, failed);

@@ -235,6 +235,56 @@ int twin_broken_caught(const struct kcb_combo *c, int nthreads, uint64_t nrec)
 	return bad != 0;
 }
 
+/* ---- (d) a move into a buffer whose count word userspace broke ---- */
+
+#define BAD_DST_WORDS	(8 * KCB_STRIDE_CMP + 1)
+#define BAD_PATTERN	0x5a5a5a5a5a5a5a5aull
+
+/* The owner's count word is in its mmap()ed buffer: a move must neither
+ * write outside the buffer nor change a record when the count is past
+ * capacity (Linux's kcov_move_area() returns; OpenBSD's kd_claim() bound
+ * fails).  Counts past capacity by one, and far past. */
+int twin_move_bad_count(const struct kcb_combo *c)
+{
+	static const int strides[] = { KCB_STRIDE_PC, KCB_STRIDE_CMP };
+	uint64_t src[1 + 3 * KCB_STRIDE_CMP], i;
+	int errors = 0, s, k;
+
+	for (i = 1; i < sizeof(src) / sizeof(src[0]); i++)
+		src[i] = i;
+	for (s = 0; s < 2; s++) {
+		const int stride = strides[s];
+		const uint64_t cap = (BAD_DST_WORDS - 1) / stride;
+		const uint64_t counts[] = { cap + 1, cap + 2, 1ull << 40 };
+
+		for (k = 0; k < 3; k++) {
+			struct kcb_dev dst;
+			int wrote = 0;
+
+			if (dev_with_guard(&dst, BAD_DST_WORDS)) {
+				kcb_log("twin_move_bad_count: no memory\n");
+				return errors + 1;
+			}
+			for (i = 1; i < BAD_DST_WORDS; i++)
+				dst.buf[i] = BAD_PATTERN;
+			dst.buf[0] = counts[k];
+			src[0] = 3;
+			c->move(&dst, src, stride);
+			for (i = 1; i < BAD_DST_WORDS; i++)
+				wrote |= dst.buf[i] != BAD_PATTERN;
+			if (wrote || !guard_intact(&dst)) {
+				kcb_log("%s/%s: move with count word %llu past capacity %llu "
+				    "(stride %d) wrote %s\n", c->fe->name, c->pair->name,
+				    (unsigned long long)counts[k], (unsigned long long)cap,
+				    stride, wrote ? "a record" : "past the buffer");
+				errors++;
+			}
+			kcb_dev_fini(&dst);
+		}
+	}
+	return errors;
+}
+
 /* ---- (c) trace-cmp layout ---- */
 
 struct want {
@@ -270,6 +320,23 @@ static int check_records(const struct kcb_combo *c, const char *what,
 	return 0;
 }
 
+/* The switch records a front end's OS writes; NULL for one not known. */
+static const struct want *switch_records_of(const char *fe,
+    const struct want *case_val, const struct want *freebsd)
+{
+	static const char *const case_val_fes[] = {
+		"linux", "netbsd", "obsd-1.48", "obsd-1.49",
+	};
+	unsigned int i;
+
+	if (!strcmp(fe, "freebsd"))
+		return freebsd;
+	for (i = 0; i < sizeof(case_val_fes) / sizeof(case_val_fes[0]); i++)
+		if (!strcmp(fe, case_val_fes[i]))
+			return case_val;
+	return NULL;
+}
+
 struct layout_arg {
 	const struct kcb_combo *c;
 	int errors;
@@ -293,20 +360,45 @@ static void layout_fn(int idx, void *p)
 	/* {ncases, bits, cases...}; widths other than 8..64 are ignored. */
 	uint64_t sw8[] = { 2, 8, 0x11, 0x22 }, sw64[] = { 3, 64, 5, 6, 7 };
 	uint64_t sw7[] = { 2, 7, 1, 2 }, sw128[] = { 1, 128, 9 };
-	uint64_t sw16[] = { 1, 16, 0x1234 }, sw32[] = { 1, 32, 0x12345678 };
-	const struct want sws[] = {
+	uint64_t sw16[] = { 3, 16, 0x1234, 0x5678, 0x9abc }, sw32[] = { 1, 32, 0x12345678 };
+	/* Each OS's switch record, from its source, not from the replica:
+	 * Linux write_comp_data(), NetBSD trace_cmp(), OpenBSD kcov_cmp():
+	 * {SIZE(n) | CONST, case, val}; FreeBSD subr_coverage.c:
+	 * {SIZE(n), val | CONST, case}. */
+	const struct want sws_case_val[] = {
 		{ KCB_CMP_SIZE(0) | KCB_CMP_CONST, 0x11, 0xaa },
 		{ KCB_CMP_SIZE(0) | KCB_CMP_CONST, 0x22, 0xaa },
 		{ KCB_CMP_SIZE(1) | KCB_CMP_CONST, 0x1234, 0xbb },
+		{ KCB_CMP_SIZE(1) | KCB_CMP_CONST, 0x5678, 0xbb },
+		{ KCB_CMP_SIZE(1) | KCB_CMP_CONST, 0x9abc, 0xbb },
 		{ KCB_CMP_SIZE(2) | KCB_CMP_CONST, 0x12345678, 0xcc },
 		{ KCB_CMP_SIZE(3) | KCB_CMP_CONST, 5, 0xdd },
 		{ KCB_CMP_SIZE(3) | KCB_CMP_CONST, 6, 0xdd },
 		{ KCB_CMP_SIZE(3) | KCB_CMP_CONST, 7, 0xdd },
+	}, sws_freebsd[] = {
+		{ KCB_CMP_SIZE(0), 0xaa | KCB_CMP_CONST, 0x11 },
+		{ KCB_CMP_SIZE(0), 0xaa | KCB_CMP_CONST, 0x22 },
+		{ KCB_CMP_SIZE(1), 0xbb | KCB_CMP_CONST, 0x1234 },
+		{ KCB_CMP_SIZE(1), 0xbb | KCB_CMP_CONST, 0x5678 },
+		{ KCB_CMP_SIZE(1), 0xbb | KCB_CMP_CONST, 0x9abc },
+		{ KCB_CMP_SIZE(2), 0xcc | KCB_CMP_CONST, 0x12345678 },
+		{ KCB_CMP_SIZE(3), 0xdd | KCB_CMP_CONST, 5 },
+		{ KCB_CMP_SIZE(3), 0xdd | KCB_CMP_CONST, 6 },
+		{ KCB_CMP_SIZE(3), 0xdd | KCB_CMP_CONST, 7 },
 	};
+	const struct want *sws = switch_records_of(c->fe->name,
+	    sws_case_val, sws_freebsd);
 	struct kcb_dev kd;
 
 	if (idx != 0)
 		return;
+	if (!sws) {
+		kcb_log("%s: no expected trace_switch record for this front end: "
+		    "add its OS's layout to switch_records_of() in tests/twins.c\n",
+		    c->fe->name);
+		a->errors++;
+		return;
+	}
 	if (kcb_dev_init(&kd, 64 * 4 + 1)) {
 		a->errors++;
 		return;
@@ -329,7 +421,7 @@ static void layout_fn(int idx, void *p)
 	c->trace_switch(0xee, sw128);
 	c->trace_switch(0xcc, sw32);
 	c->trace_switch(0xdd, sw64);
-	a->errors += check_records(c, "switch", &kd, sws, 7);
+	a->errors += check_records(c, "switch", &kd, sws, 9);
 
 	/* A trace-pc descriptor records no comparisons, and vice versa. */
 	WRITE_ONCE(kd.buf[0], 0);

@@ -15,6 +15,8 @@ int twin_per_thread(const struct kcb_combo *c, int nthreads, uint64_t nrec);
 int twin_shared(const struct kcb_combo *c, int nthreads, uint64_t nrec);
 /* The broken control, one attempt: 1 iff the identity check of (b) fired. */
 int twin_broken_caught(const struct kcb_combo *c, int nthreads, uint64_t nrec);
+/* (d) a move into a buffer whose count word is past capacity. */
+int twin_move_bad_count(const struct kcb_combo *c);
 /* (c) trace-cmp record layout and type encoding, switch included. */
 int twin_cmp_layout(const struct kcb_combo *c);
 

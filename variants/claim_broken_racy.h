@@ -44,7 +44,7 @@ static __always_inline void claim_broken_racy_window(struct kcb_sink s,
 	kcb_cmpxchg(&claim_broken_racy_holder, key, 0);
 }
 
-static __always_inline void claim_broken_racy_rec(struct kcb_sink s,
+static __always_inline bool claim_broken_racy_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
 	uint64_t count = READ_ONCE(s.buf[0]);
@@ -60,7 +60,9 @@ static __always_inline void claim_broken_racy_rec(struct kcb_sink s,
 			s.buf[start + 2] = w2;
 			s.buf[start + 3] = w3;
 		}
+		return true;
 	}
+	return false;
 }
 
 #define claim_broken_racy_copy	claim_plain_count_first_copy

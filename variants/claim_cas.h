@@ -22,19 +22,20 @@ static __always_inline uint64_t cas_claim(struct kcb_sink s, int stride, uint64_
 	}
 }
 
-static __always_inline void claim_cas_rec(struct kcb_sink s, const int stride,
+static __always_inline bool claim_cas_rec(struct kcb_sink s, const int stride,
     uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
 	uint64_t idx = cas_claim(s, stride, 1);
 
 	if (!idx)
-		return;
+		return false;
 	s.buf[idx] = w0;
 	if (stride == KCB_STRIDE_CMP) {
 		s.buf[idx + 1] = w1;
 		s.buf[idx + 2] = w2;
 		s.buf[idx + 3] = w3;
 	}
+	return true;
 }
 
 /* kd_copy(): claim all n records at once, then copy; all or nothing. */

@@ -8,16 +8,16 @@
 #define CLAIM_fadd_SHAREABLE	1
 #define CLAIM_fadd_ORIGIN	"none upstream: fetch-add baseline"
 
-static __always_inline void claim_fadd_rec(struct kcb_sink s, const int stride,
+static __always_inline bool claim_fadd_rec(struct kcb_sink s, const int stride,
     uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
 	uint64_t idx;
 
 	if (stride * (READ_ONCE(s.buf[0]) + 1) > s.nmemb)
-		return;
+		return false;
 	idx = kcb_fetch_add(&s.buf[0], 1);
 	if (stride * (idx + 1) > s.nmemb)
-		return;
+		return false;
 	idx = idx * stride + 1;
 	s.buf[idx] = w0;
 	if (stride == KCB_STRIDE_CMP) {
@@ -25,6 +25,7 @@ static __always_inline void claim_fadd_rec(struct kcb_sink s, const int stride,
 		s.buf[idx + 2] = w2;
 		s.buf[idx + 3] = w3;
 	}
+	return true;
 }
 
 #define claim_fadd_copy claim_cas_copy

@@ -10,7 +10,7 @@
 #define CLAIM_plain_count_first_SHAREABLE	0
 #define CLAIM_plain_count_first_ORIGIN	"Linux kernel/kcov.c v6.0+ __sanitizer_cov_trace_pc()/write_comp_data()"
 
-static __always_inline void claim_plain_count_first_rec(struct kcb_sink s,
+static __always_inline bool claim_plain_count_first_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
 	if (stride == KCB_STRIDE_PC) {
@@ -20,6 +20,7 @@ static __always_inline void claim_plain_count_first_rec(struct kcb_sink s,
 			WRITE_ONCE(s.buf[0], pos);
 			barrier();
 			s.buf[pos] = w0;
+			return true;
 		}
 	} else {
 		uint64_t count = READ_ONCE(s.buf[0]);
@@ -33,20 +34,32 @@ static __always_inline void claim_plain_count_first_rec(struct kcb_sink s,
 			s.buf[start + 1] = w1;
 			s.buf[start + 2] = w2;
 			s.buf[start + 3] = w3;
+			return true;
 		}
 	}
+	return false;
 }
 
 /*
  * kcov_move_area(): append what fits, truncating the rest; the caller holds
- * the owner's lock (kcov->lock), since nothing here is atomic.
+ * the owner's lock (kcov->lock), since nothing here is atomic.  The count
+ * word is in the owner's mmap()ed buffer, so userspace can write anything
+ * there: upstream returns without copying when it is past capacity
+ * (dst_len > (size - count) >> entry_size_log), else room underflows.
  */
 static __always_inline void claim_plain_count_first_copy(struct kcb_sink dst,
     struct kcb_dev *kd, const uint64_t *src, const int stride)
 {
 	uint64_t used = READ_ONCE(dst.buf[0]);
-	uint64_t room = (dst.nwords - 1) / stride - used;
-	uint64_t n = src[0], take = n < room ? n : room;
+	uint64_t cap = (dst.nwords - 1) / stride;
+	uint64_t room, n = src[0], take;
+
+	if (used > cap) {
+		kd->lost += n;		/* kcovbench's count; upstream drops silently */
+		return;
+	}
+	room = cap - used;
+	take = n < room ? n : room;
 
 	memcpy(&dst.buf[1 + used * stride], &src[1], take * stride * sizeof(uint64_t));
 	WRITE_ONCE(dst.buf[0], used + take);

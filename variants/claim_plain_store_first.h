@@ -10,7 +10,7 @@
 #define CLAIM_plain_store_first_SHAREABLE	0
 #define CLAIM_plain_store_first_ORIGIN	"Linux kernel/kcov.c v5.x; NetBSD subr_kcov.c; FreeBSD kern_kcov.c trace_pc()"
 
-static __always_inline void claim_plain_store_first_rec(struct kcb_sink s,
+static __always_inline bool claim_plain_store_first_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
 	if (stride == KCB_STRIDE_PC) {
@@ -19,6 +19,7 @@ static __always_inline void claim_plain_store_first_rec(struct kcb_sink s,
 		if (likely(pos < s.nwords)) {
 			s.buf[pos] = w0;
 			WRITE_ONCE(s.buf[0], pos);
+			return true;
 		}
 	} else {
 		uint64_t count = READ_ONCE(s.buf[0]);
@@ -31,8 +32,10 @@ static __always_inline void claim_plain_store_first_rec(struct kcb_sink s,
 			s.buf[start + 2] = w2;
 			s.buf[start + 3] = w3;
 			WRITE_ONCE(s.buf[0], count + 1);
+			return true;
 		}
 	}
+	return false;
 }
 
 /* Same move as plain-count-first: under the owner's lock. */

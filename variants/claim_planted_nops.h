@@ -16,11 +16,11 @@
 #define PLANTED_NOPS	8
 #endif
 
-static __always_inline void claim_planted_nops_rec(struct kcb_sink s,
+static __always_inline bool claim_planted_nops_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
 	asm volatile(".rept %c0\n\tnop\n\t.endr" : : "i"(PLANTED_NOPS) : "memory");
-	claim_plain_count_first_rec(s, stride, w0, w1, w2, w3);
+	return claim_plain_count_first_rec(s, stride, w0, w1, w2, w3);
 }
 
 #define claim_planted_nops_copy	claim_plain_count_first_copy

@@ -15,13 +15,13 @@
 #define CLAIM_write_then_cas_SHAREABLE	0
 #define CLAIM_write_then_cas_ORIGIN	"FreeBSD sys/kern/kern_kcov.c trace_cmp()"
 
-static __always_inline void claim_write_then_cas_rec(struct kcb_sink s,
+static __always_inline bool claim_write_then_cas_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
 	uint64_t index = READ_ONCE(s.buf[0]);
 
 	if (index * stride + stride + 1 > s.nwords)
-		return;
+		return false;
 	for (;;) {
 		s.buf[index * stride + 1] = w0;
 		if (stride == KCB_STRIDE_CMP) {
@@ -34,6 +34,7 @@ static __always_inline void claim_write_then_cas_rec(struct kcb_sink s,
 		/* FreeBSD forces the count back and rewrites the same slot. */
 		WRITE_ONCE(s.buf[0], index);
 	}
+	return true;
 }
 
 /* FreeBSD has no remote sections; a CAS claim of n records then a copy. */

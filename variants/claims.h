@@ -2,8 +2,10 @@
 /*
  * The claims (one claim_<id>.h each) and the pairs a front end is built
  * with: X(id, "name", pc claim, cmp claim, control), control 0 for a
- * real claim.  A pair uses one claim
- * for trace-pc records and one for trace-cmp records, because FreeBSD does.
+ * real claim.  A pair uses one claim for trace-pc records and one for
+ * trace-cmp records, because FreeBSD does.  A claim's _rec returns true
+ * when it stored the record (FreeBSD's trace_cmp() does; its trace_switch
+ * stops at the first false).
  */
 #include "claim_cas.h"
 #include "claim_plain_count_first.h"

@@ -5,7 +5,9 @@
  * The hook loads the tracer pointer atomically and calls through it;
  * td = curthread; NULL check; reject in interrupt (td_intr_nesting_level > 0 or
  * td_intr_frame); info = td->td_kcov_info; acquire-load of info->state ==
- * RUNNING; then the mode.  trace_switch calls trace_cmp() per case.
+ * RUNNING; then the mode.  trace_switch (sys/kern/subr_coverage.c) loads
+ * cov_trace_cmp once, ORs COV_CMP_CONST into the value, not the type, and
+ * calls trace_cmp(SIZE(n), val, case) per case until one returns false.
  */
 #include "variant.h"
 
@@ -14,6 +16,7 @@
 #define FE_ORIGIN		"FreeBSD sys/kern/kern_kcov.c (13.0+) get_kinfo()"
 #define FE_SWITCH_PER_CASE	1
 #define FE_INDIRECT		1
+#define FE_SWITCH_VAL_CONST	1
 
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {

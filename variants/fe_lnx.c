@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * front end "linux": Linux kernel/kcov.c (v6.1 .. v6.18),
- * check_kcov_mode() and canonicalize_ip().
+ * front end "linux": Linux kernel/kcov.c check_kcov_mode() and
+ * canonicalize_ip() in their 2024 form: the in_softirq_really() test came
+ * with "kcov: properly check for softirq context" (July 2024, marked for
+ * stable); before it, 5.x and early 6.x tested in_serving_softirq().  How
+ * sure: the code shape is from the 6.x source; which stable releases carry
+ * the 2024 test is not checked here.
  * t = current; reject unless in_task() or (in_softirq_really() and
  * t->kcov_softirq); READ_ONCE(t->kcov_mode), barrier(), equality with the
  * wanted mode (a KCOV_IN_CTXSW bit makes it fail); area and size from the
@@ -12,7 +16,7 @@
 
 #define FE			lnx
 #define FE_NAME			"linux"
-#define FE_ORIGIN		"Linux kernel/kcov.c v6.1 check_kcov_mode()"
+#define FE_ORIGIN		"Linux kernel/kcov.c check_kcov_mode(), 2024 in_softirq_really() form"
 #define FE_SWITCH_PER_CASE	1
 #define FE_INDIRECT		0
 

@@ -10,6 +10,10 @@
  *			(Linux write_comp_data(), NetBSD/FreeBSD trace_cmp())
  *   FE_INDIRECT	1 if the hook calls the tracer through a function
  *			pointer read atomically (FreeBSD cov_trace_pc)
+ *   FE_SWITCH_VAL_CONST  1 for FreeBSD's trace_switch: the tracer pointer
+ *			loaded once, the const bit ORed into the value, one
+ *			trace_cmp(SIZE(n), val | CONST, case) per case until
+ *			one returns false (needs FE_INDIRECT)
  *   fe_lookup(mode, &sink)  true if this context may record in mode
  *   FE_PC(ret)		optional: the PC to store for a return address
  *
@@ -21,6 +25,9 @@
 
 #ifndef FE_PC
 #define FE_PC(ret)		(ret)
+#endif
+#ifndef FE_SWITCH_VAL_CONST
+#define FE_SWITCH_VAL_CONST	0
 #endif
 
 #define KCB_CAT_(a, b)		a##b
@@ -55,32 +62,32 @@ static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
 	if (fe_lookup(KCB_MODE_TRACE_PC, &s))					\
 		claim_##pcc##_rec(s, KCB_STRIDE_PC, FE_PC(ret), 0, 0, 0);	\
 }										\
-static __always_inline void KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
+static __always_inline bool KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
     uint64_t a1, uint64_t a2, uintptr_t ret)					\
 {										\
 	struct kcb_sink s;							\
 										\
-	if (fe_lookup(KCB_MODE_TRACE_CMP, &s))					\
-		claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type, a1, a2, FE_PC(ret)); \
+	return fe_lookup(KCB_MODE_TRACE_CMP, &s) &&				\
+	    claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type, a1, a2, FE_PC(ret));	\
 }										\
 /* FreeBSD's tracers, reached through cov_trace_pc / cov_trace_cmp. */	\
 KCB_HOOK void KCB_SYM(FE, P, impl_pc)(uintptr_t ret)			\
 {										\
 	KCB_SYM(FE, P, do_pc)(ret);						\
 }										\
-KCB_HOOK void KCB_SYM(FE, P, impl_cmp)(uint64_t type, uint64_t a1,	\
+KCB_HOOK bool KCB_SYM(FE, P, impl_cmp)(uint64_t type, uint64_t a1,	\
     uint64_t a2, uintptr_t ret)							\
 {										\
-	KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);				\
+	return KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);			\
 }										\
 void (*KCB_SYM(FE, P, fp_pc))(uintptr_t) = KCB_SYM(FE, P, impl_pc);	\
-void (*KCB_SYM(FE, P, fp_cmp))(uint64_t, uint64_t, uint64_t, uintptr_t) =	\
+bool (*KCB_SYM(FE, P, fp_cmp))(uint64_t, uint64_t, uint64_t, uintptr_t) =	\
     KCB_SYM(FE, P, impl_cmp);						\
 static __always_inline void KCB_SYM(FE, P, cmp)(uint64_t type,		\
     uint64_t a1, uint64_t a2, uintptr_t ret)					\
 {										\
 	if (FE_INDIRECT) {							\
-		void (*fn)(uint64_t, uint64_t, uint64_t, uintptr_t) =		\
+		bool (*fn)(uint64_t, uint64_t, uint64_t, uintptr_t) =		\
 		    READ_ONCE(KCB_SYM(FE, P, fp_cmp));			\
 		if (fn)								\
 			fn(type, a1, a2, ret);					\
@@ -111,9 +118,13 @@ KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
 	uintptr_t ret = KCB_RET_IP();						\
 	uint64_t i, ncases, type;						\
 	struct kcb_sink s = { 0 };						\
+	bool (*fn)(uint64_t, uint64_t, uint64_t, uintptr_t) = NULL;		\
 										\
-	/* OpenBSD looks the descriptor up once, before decoding. */		\
+	/* OpenBSD looks the descriptor up once, before decoding; FreeBSD	\
+	 * loads cov_trace_cmp once, before decoding. */			\
 	if (!FE_SWITCH_PER_CASE && !fe_lookup(KCB_MODE_TRACE_CMP, &s))	\
+		return;								\
+	if (FE_SWITCH_VAL_CONST && !(fn = READ_ONCE(KCB_SYM(FE, P, fp_cmp)))) \
 		return;								\
 	ncases = cases[0];							\
 	switch (cases[1]) {							\
@@ -122,6 +133,14 @@ KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
 	case 32: type = KCB_CMP_SIZE(2); break;					\
 	case 64: type = KCB_CMP_SIZE(3); break;					\
 	default: return;							\
+	}									\
+	if (FE_SWITCH_VAL_CONST) {						\
+		/* {SIZE(n), val | CONST, case, pc}, until one is refused */	\
+		val |= KCB_CMP_CONST;						\
+		for (i = 0; i < ncases; i++)					\
+			if (!fn(type, val, cases[i + 2], ret))			\
+				return;						\
+		return;								\
 	}									\
 	type |= KCB_CMP_CONST;							\
 	for (i = 0; i < ncases; i++) {						\
