@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* `kcovbench list`: every front end, claim, pair and configuration, with
- * the OS, file and revision it copies. */
+/* `kcovbench list`: every front end, claim, pair, configuration, remote
+ * design and lookup, with the OS, file and revision it copies; controls
+ * and proposals are marked as such. */
 #include "list.h"
+#include "../variants/remote.h"
+#include "../variants/lookup.h"
 
 int kcb_list(FILE *out)
 {
@@ -26,6 +29,15 @@ int kcb_list(FILE *out)
 		fprintf(out, "  %-12s %s + %s\n", kcb_configs[i].name,
 		    kcb_configs[i].combo->fe->name,
 		    kcb_configs[i].combo->pair->name);
+	fprintf(out, "remote-section designs (hooks of the config named):\n");
+	for (i = 0; i < kcb_nremotes; i++)
+		fprintf(out, "  %-25s %s%s\n  %-25s config %s, lookup %s%s\n",
+		    kcb_remotes[i]->name, kcb_remotes[i]->proposal ? "[PROPOSAL] " : "",
+		    kcb_remotes[i]->origin, "", kcb_remotes[i]->config,
+		    kcb_remotes[i]->lookup, kcb_remotes[i]->softirq ? ", softirq too" : "");
+	fprintf(out, "handle lookups:\n");
+	for (i = 0; i < kcb_nlookups; i++)
+		fprintf(out, "  %-25s %s\n", kcb_lookups[i]->name, kcb_lookups[i]->origin);
 	fprintf(out, "hooks (each an out-of-line function per combo):\n"
 	    "  trace_pc trace_cmp1 trace_cmp2 trace_cmp4 trace_cmp8\n"
 	    "  trace_const_cmp1 trace_const_cmp2 trace_const_cmp4 trace_const_cmp8 trace_switch\n");

@@ -30,6 +30,7 @@ NAME = "compare"
 HELP = "A/B verdicts between two results directories (or raw.json files)"
 MIN_REPS = 9        # below this the U test rarely reaches p < 0.05
 MIN_CHANGE = 5.0    # percent: the default practical floor (see above)
+AGREE = 0.03        # two runs of one build should agree this well on medians
 
 
 def _alpha(text):
@@ -151,6 +152,11 @@ def report(pa, pb, rows, alpha, reps, min_change=0.0, missing=((), ()), diff=())
                "alpha %g; floor %g%%: %s"
                % (n, reps[0], reps[1], alpha, min_change,
                   ", ".join("%d %s" % (counts[v], v) for v in VERDICTS)))
+    within = [r for r in rows if r[0].config != "empty" and abs(r[2] / r[1] - 1) <= AGREE]
+    judged = sum(r[0].config != "empty" for r in rows)
+    if judged:
+        summary += ("\nmedians within +-%g%%: %d of %d rows (empty excluded); the "
+                    "project's A/A target is 95%%" % (100 * AGREE, len(within), judged))
     for side, names in zip("AB", missing):
         if names:
             summary += "\nonly in %s (%d): %s" % (side, len(names), ", ".join(names))
