@@ -88,14 +88,14 @@ int main(int argc, char **argv)
 		return ops_main(argc - 1, argv + 1);
 	fprintf(stderr,
 	    "usage: kcovbench list\n"
-	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp,workload]\n"
+	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp,workload,switch,switchN[-pc]]\n"
 	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
 	    "                       [--placement=smt|core|llc|node|spread|list:0,4]\n"
 	    "                       [--oversubscribe]\n"
 	    "                       [--remote=all|none|A,B] [--lookups=all|none|A,B]\n"
 	    "                       [--remote-records=N]\n"
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
-	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp] [--ops=N]\n"
+	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]] [--ops=N]\n"
 	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n"
 	    "       kcovbench topology [--placement=CLASS] [--root=SYSFS]\n");
 	return 2;

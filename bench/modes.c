@@ -8,6 +8,8 @@
 
 const char *const kcb_mode_names[MODE_MAX] = {
 	"pertask", "shared", "cmp", "workload",
+	"switch4", "switch16", "switch64", "switch256",
+	"switch4-pc", "switch16-pc", "switch64-pc", "switch256-pc",
 };
 
 int kcb_mode_find(const char *name)
@@ -51,6 +53,17 @@ int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode)
 	}
 	if (mode == MODE_SHARED && c)
 		return kcb_dev_init(&r->owner, KCB_SHARED_WORDS);
+	if (mode_switch_cases(mode)) {
+		uint64_t n = mode_switch_cases(mode), i;
+
+		r->cases = kcb_zalloc((2 + n) * sizeof(*r->cases));
+		if (!r->cases)
+			return -ENOMEM;
+		r->cases[0] = n;
+		r->cases[1] = 32;		/* a switch on an int */
+		for (i = 0; i < n; i++)
+			r->cases[2 + i] = 3 * i + 1;
+	}
 	return 0;
 }
 
@@ -68,6 +81,8 @@ void mode_run_fini(struct mode_run *r)
 {
 	if (r->owner.buf)
 		kcb_dev_fini(&r->owner);
+	kcb_free(r->cases);
+	r->cases = NULL;
 }
 
 int mode_thread_init(struct mode_run *r, struct mode_thread *t)
@@ -77,7 +92,7 @@ int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	if (r->mode == MODE_CMP)
+	if (r->mode == MODE_CMP || mode_switch_cases(r->mode))
 		words = (uint64_t)KCB_BATCH * KCB_STRIDE_CMP + 1;
 	if (r->mode == MODE_WORKLOAD) {
 		words = KCB_WORKLOAD_WORDS;
@@ -94,7 +109,8 @@ int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 	if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
 		kcb_task_attach(task, &r->owner);
 	else
-		kcb_task_enable(task, &t->own, r->mode == MODE_CMP ?
+		kcb_task_enable(task, &t->own, r->mode == MODE_CMP ||
+		    (mode_switch_cases(r->mode) && !mode_switch_pc(r->mode)) ?
 		    KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
 	return 0;
 }

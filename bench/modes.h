@@ -9,7 +9,27 @@
 #define KCB_MODES_H
 #include "../variants/variant.h"
 
-enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_WORKLOAD, MODE_MAX };
+enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_WORKLOAD,
+	/* trace_switch of 4..256 cases: with a trace-cmp descriptor (one
+	 * record per case), and with a trace-pc one (syzkaller's usual set-up:
+	 * comparisons compiled in, not recorded, so only the lookups cost) */
+	MODE_SWITCH4, MODE_SWITCH16, MODE_SWITCH64, MODE_SWITCH256,
+	MODE_SWITCH4_PC, MODE_SWITCH16_PC, MODE_SWITCH64_PC, MODE_SWITCH256_PC,
+	MODE_MAX };
+#define KCB_SWITCH_MAX	256
+
+/* A switch mode's number of cases, or 0 for any other mode. */
+static inline uint64_t mode_switch_cases(int mode)
+{
+	if (mode < MODE_SWITCH4 || mode > MODE_SWITCH256_PC)
+		return 0;
+	return 4ull << (2 * ((mode - MODE_SWITCH4) % 4));
+}
+/* The trace-pc flavour: the descriptor does not record comparisons. */
+static inline int mode_switch_pc(int mode)
+{
+	return mode >= MODE_SWITCH4_PC && mode <= MODE_SWITCH256_PC;
+}
 /* What runs unless asked otherwise: the hook modes, as before the workload. */
 #define MODES_DEFAULT	((1u << MODE_WORKLOAD) - 1)
 
@@ -37,6 +57,7 @@ struct mode_run {
 					 *     uninstrumented workload */
 	int mode;			/* [I] MODE_* */
 	kcb_workload_fn workload;	/* [I] MODE_WORKLOAD */
+	uint64_t *cases;		/* [I] switch modes: {n, 32, case...} */
 	struct kcb_dev owner;		/* [a] MODE_SHARED: the one buffer */
 };
 
@@ -79,6 +100,18 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 		t->sum += r->workload(KCB_WORKLOAD_SEED, t->scratch);
 		WRITE_ONCE(own->buf[0], 0);
 		return 1;
+	}
+	if (r->cases) {
+		/* Calls whose records fit the thread's buffer (room for
+		 * KCB_BATCH cases); an op is one trace_switch call. */
+		uint64_t calls = KCB_BATCH / r->cases[0];
+
+		if (c)
+			c->loop_switch(calls, r->cases);
+		else
+			kcb_empty_loop_switch(calls, r->cases);
+		WRITE_ONCE(own->buf[0], 0);
+		return calls;
 	}
 	if (!c) {
 		kcb_empty_loop_pc(KCB_BATCH);

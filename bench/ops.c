@@ -4,7 +4,7 @@
  * one pinned thread, for instruction counts (callgrind's
  * --toggle-collect='kcb_*__loop_*', or perf stat --control).  No timing.
  *
- *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp] [--ops=N]
+ *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]] [--ops=N]
  *                 [--perf-ctl=CTL_FIFO,ACK_FIFO]
  */
 #include <fcntl.h>
@@ -33,6 +33,7 @@ int ops_main(int argc, char **argv)
 	const struct kcb_combo *c;
 	struct kcb_dev own, owner;
 	int ctl = -1, ack = -1, cmp, shared;
+	uint64_t sw, cases[2 + KCB_SWITCH_MAX];
 	char *end;
 
 	for (i = 1; i < (uint64_t)argc; i++) {
@@ -74,12 +75,21 @@ int ops_main(int argc, char **argv)
 	}
 	cmp = !strcmp(mode, "cmp");
 	shared = !strcmp(mode, "shared");
-	if (!cmp && !shared && strcmp(mode, "pertask")) {
+	sw = mode_switch_cases(kcb_mode_find(mode));
+	if (!cmp && !shared && !sw && strcmp(mode, "pertask")) {
 		fprintf(stderr, "kcovbench ops: bad mode '%s'\n", mode);
 		return 2;
 	}
+	if (sw) {
+		/* {n, 32, cases}, as the benchmark's switch modes (modes.c) */
+		cases[0] = sw;
+		cases[1] = 32;
+		for (i = 0; i < sw; i++)
+			cases[2 + i] = 3 * i + 1;
+		cmp = !mode_switch_pc(kcb_mode_find(mode));
+	}
 	if (kcb_thread_attach(0, true) < 0 ||
-	    kcb_dev_init(&own, (uint64_t)BATCH * (cmp ? 4 : 1) + 1) ||
+	    kcb_dev_init(&own, (uint64_t)BATCH * (cmp || sw ? 4 : 1) + 1) ||
 	    kcb_dev_init(&owner, 1u << 20))
 		return 1;
 	if (shared && c && c->pair->shareable_pc) {
@@ -92,7 +102,15 @@ int ops_main(int argc, char **argv)
 	}
 	if (perf_cmd(ctl, ack, "enable\n"))
 		return 1;
-	for (i = 0; i < n; i += BATCH) {
+	for (i = 0; sw && i < n; i += BATCH / sw) {
+		/* n switch calls, the buffer emptied before it can fill */
+		if (c)
+			c->loop_switch(BATCH / sw, cases);
+		else
+			kcb_empty_loop_switch(BATCH / sw, cases);
+		WRITE_ONCE(own.buf[0], 0);
+	}
+	for (i = 0; !sw && i < n; i += BATCH) {
 		if (!c)
 			kcb_empty_loop_pc(BATCH);
 		else if (cmp)

@@ -71,14 +71,20 @@ static int parse_configs(char *list, struct bench_opts *o)
 
 static int parse_modes(char *list, struct bench_opts *o)
 {
-	char *names[8];
-	int n = split(list, names, 8), i, m;
+	char *names[MODE_MAX + 1];
+	int n = split(list, names, MODE_MAX + 1), i, m;
 
 	o->modes = 0;
 	for (i = 0; i < n; i++) {
+		if (!strcmp(names[i], "switch")) {	/* every switch mode */
+			for (m = MODE_SWITCH4; m <= MODE_SWITCH256_PC; m++)
+				o->modes |= 1u << m;
+			continue;
+		}
 		m = kcb_mode_find(names[i]);
 		if (m < 0)
-			return bad("mode (pertask, shared, cmp, workload)", names[i]);
+			return bad("mode (pertask, shared, cmp, workload, switch, "
+			    "switch4..switch256, switch4-pc..switch256-pc)", names[i]);
 		o->modes |= 1u << m;
 	}
 	return n ? 0 : bad("mode", "");

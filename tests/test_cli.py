@@ -401,6 +401,19 @@ class Run(TempDir):
         with open(os.path.join(self.tmp, "c", "table.csv")) as f:
             self.assertIn("[PLANTED CONTROL]", f.read())
 
+    def test_switch_modes_report_every_configuration(self):
+        r = kcovbench("run", "--out", self.tmp, "--name", "s", "--modes", "switch",
+                      "--threads", "1", "--duration", "0.01", "--warmup", "0.005",
+                      "--repetitions", "1", "--", "--remote=none", "--lookups=none")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        _, benches = results.load(os.path.join(self.tmp, "s"))
+        got = {(b.config, b.mode) for b in benches}
+        configs = ["empty", "openbsd-1.48", "openbsd-1.49", "linux", "linux-5.x",
+                   "freebsd", "netbsd"]
+        want = {(c, m) for c in configs for n in (4, 16, 64, 256)
+                for m in ("switch%d" % n, "switch%d-pc" % n)}
+        self.assertEqual(got, want)
+
     def test_sigint_group(self):
         self.interrupt(True)
 

@@ -71,3 +71,14 @@ kcb_noinline void kcb_empty_loop_pc(uint64_t n)
 	for (uint64_t i = 0; i < n; i++)
 		kcb_empty_trace_pc();
 }
+
+kcb_notrace kcb_noinline void kcb_empty_trace_switch(uint64_t val, uint64_t *cases)
+{
+	barrier();
+}
+
+kcb_noinline void kcb_empty_loop_switch(uint64_t n, uint64_t *cases)
+{
+	for (uint64_t i = 0; i < n; i++)
+		kcb_empty_trace_switch(i, cases);
+}

@@ -71,5 +71,7 @@ const struct kcb_combo *kcb_find(const char *name);
 /* The empty hook: the harness's own cost per call. */
 void kcb_empty_trace_pc(void);
 void kcb_empty_loop_pc(uint64_t n);
+void kcb_empty_trace_switch(uint64_t val, uint64_t *cases);
+void kcb_empty_loop_switch(uint64_t n, uint64_t *cases);
 
 #endif

@@ -12,8 +12,17 @@ OVERRIDE = os.environ.get("KCOVBENCH_BIN")
 BIN = OVERRIDE or os.path.join(ROOT, "build", "plain", "kcovbench")
 TARGET = "build/plain/kcovbench"
 # The benchmark modes bench/ defines; `list` does not print them.
-MODES = ("pertask", "shared", "cmp")
+SWITCH_MODES = tuple("switch%d%s" % (n, pc) for pc in ("", "-pc") for n in (4, 16, 64, 256))
+MODES = ("pertask", "shared", "cmp") + SWITCH_MODES + ("switch",)
 IRQS = ("0", "1")
+
+
+def expand_modes(modes):
+    """"switch" stands for every switch mode, as the binary reads it."""
+    out = []
+    for m in modes:
+        out += list(SWITCH_MODES) if m == "switch" else [m]
+    return out
 
 
 def ensure_built():

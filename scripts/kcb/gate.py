@@ -41,7 +41,7 @@ FORMAT = "kcovbench-gate/1"
 BASELINE = os.path.join(ROOT, "results", "gate", "baseline.json")
 DEFAULT_CONFIGS = ["openbsd-1.48", "openbsd-1.49", "linux", "linux-5.x",
                    "freebsd", "netbsd", "empty"]
-DEFAULT_MODES = ["pertask", "shared", "cmp"]
+DEFAULT_MODES = ["pertask", "shared", "cmp", "switch16", "switch16-pc"]
 # 64 batches of 1024: per-op counts resolve 1/65536 of an instruction, and
 # one callgrind run takes ~0.4 s, most of it valgrind's start-up.
 DEFAULT_OPS = 65536
@@ -67,7 +67,7 @@ REQUIRED_KEY = {"callgrind": ("backend", "tool", "compiler", "arch", "ops"),
 # callgrind: collect inside the loops and the shared mode's move.  A second
 # pattern starting with the same literal prefix as the first does not match
 # in valgrind 3.19, so each starts differently.
-CALLGRIND_TOGGLES = ("kcb_*__loop_*", "*__move", "*_empty_loop_pc")
+CALLGRIND_TOGGLES = ("kcb_*__loop_*", "*__move", "*_empty_loop_pc", "*_empty_loop_switch")
 
 
 class MeasureError(Exception):
@@ -543,6 +543,7 @@ def main(args):
 def _main(args):
     import time
     t0 = time.monotonic()
+    args.modes = binary.expand_modes(args.modes)
     for m in args.modes:
         if m not in binary.MODES:
             raise UsageError("bad mode %s (want %s)" % (m, ",".join(binary.MODES)))

@@ -36,7 +36,7 @@ from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
 NAME = "kmod"
 HELP = "run the benchmarks inside the kernel module (here or under qemu)"
 
-MODES = ("pertask", "shared", "cmp", "workload")
+MODES = ("pertask", "shared", "cmp", "workload") + binary.SWITCH_MODES + ("switch",)
 FLAVOURS = ("amd64", "rt-amd64")
 CONFIGS_H = os.path.join(ROOT, "variants", "configs.h")
 DEBUGFS = "/sys/kernel/debug"
@@ -287,7 +287,7 @@ def main(a):
         configs = [f + "/" + p for f in fes for p in pairs
                    if p not in ("broken-racy", "planted-nops")]
     configs = ["empty"] + [c for c in configs if c != "empty"]
-    modes = _flat(a.modes) or ["pertask"]
+    modes = binary.expand_modes(_flat(a.modes) or ["pertask"])
     ncpus = a.smp if a.qemu else os.cpu_count()
     threads = _flat(a.threads) or list(range(1, ncpus + 1))
     if max(threads) > ncpus:
