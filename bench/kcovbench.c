@@ -47,6 +47,9 @@ static void context(int hw, const char *why)
 	}
 	/* The binary's own commit, "-dirty" if its tree differed from it. */
 	kcb_gb_context("kcb_git", KCB_GIT_DIRTY ? KCB_GIT "-dirty" : KCB_GIT);
+#ifdef KCB_HOT_CFLAGS
+	kcb_gb_context("kcb_hot_cflags", "-O2 " KCB_HOT_CFLAGS);
+#endif
 	cpu_model(buf, sizeof(buf));
 	kcb_gb_context("kcb_cpu_model", buf);
 	kcb_gb_context("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");

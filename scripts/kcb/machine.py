@@ -92,6 +92,8 @@ def key(context):
         # older build than this tree), else this tree's
         ("git", context.get("kcb_git") or _git()),
         ("hwcounters", _hw(context.get("kcb_hwcounters"))),
+        # how the hooks were compiled (scripts/configure's HOT_CFLAGS)
+        ("flags", context.get("kcb_hot_cflags", "unknown")),
         # not the machine but its state: a busy machine explains noise
         ("load", "%.2f" % context["load_avg"][0] if context.get("load_avg") else "unknown"),
     ]
