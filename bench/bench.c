@@ -121,7 +121,8 @@ int bench_register(const struct bench_opts *o)
 				if (m == MODE_WORKLOAD)
 					b->w.label = " op=one-workload-round(trace-pc)";
 				/* The workload: upstream configurations only. */
-				if (mode_run_init(&b->mr, i < 0 ? NULL : o->combos[i], m)) {
+				if (mode_run_init(&b->mr, i < 0 ? NULL : o->combos[i], m,
+				    o->buf_words)) {
 					free(b);
 					if (m != MODE_WORKLOAD || i < 0)
 						return -1;

@@ -12,6 +12,7 @@ struct bench_opts {
 	unsigned int irqs;			/* bit 0: off, bit 1: on */
 	int *threads, nthreads;
 	uint64_t window_ns, warmup_ns;
+	uint64_t buf_words;			/* own buffers, or KCB_BUFFER_BATCH */
 	int hw;					/* hardware counters work */
 };
 

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 	    "usage: kcovbench list\n"
 	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp,workload,switch,switchN[-pc]]\n"
 	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
+	    "                       [--buffer-words=N|batch]\n"
 	    "                       [--placement=smt|core|llc|node|spread|list:0,4]\n"
 	    "                       [--oversubscribe]\n"
 	    "                       [--remote=all|none|A,B] [--lookups=all|none|A,B]\n"

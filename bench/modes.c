@@ -39,13 +39,23 @@ kcb_workload_fn kcb_workload_of(const struct kcb_combo *c)
 	return NULL;
 }
 
-int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode)
+int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
+    uint64_t buf_words)
 {
+	uint64_t batch_words;
+
 	memset(r, 0, sizeof(*r));
 	if (mode < 0 || mode >= MODE_MAX)
 		return -EINVAL;
+	batch_words = (uint64_t)KCB_BATCH *
+	    (mode == MODE_CMP || mode_switch_cases(mode) ? KCB_STRIDE_CMP : 1) + 1;
+	if (buf_words == KCB_BUFFER_BATCH)
+		buf_words = batch_words;
+	if (buf_words < batch_words || buf_words > KCB_BUFFER_WORDS_MAX)
+		return -EINVAL;
 	r->c = c;
 	r->mode = mode;
+	r->buf_words = buf_words;
 	if (mode == MODE_WORKLOAD) {
 		r->workload = kcb_workload_of(c);
 		if (!r->workload)
@@ -88,12 +98,10 @@ void mode_run_fini(struct mode_run *r)
 int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 {
 	struct kcb_task *task = kcb_current();
-	uint64_t words = (uint64_t)KCB_BATCH + 1;
+	uint64_t words = r->buf_words;
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	if (r->mode == MODE_CMP || mode_switch_cases(r->mode))
-		words = (uint64_t)KCB_BATCH * KCB_STRIDE_CMP + 1;
 	if (r->mode == MODE_WORKLOAD) {
 		words = KCB_WORKLOAD_WORDS;
 		t->scratch = kcb_zalloc(KCB_WORKLOAD_SCRATCH);

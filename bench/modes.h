@@ -34,6 +34,13 @@ static inline int mode_switch_pc(int mode)
 #define MODES_DEFAULT	((1u << MODE_WORKLOAD) - 1)
 
 #define KCB_BATCH		1024		/* hook calls per indirect call */
+/* A thread's own buffer, count word included: syzkaller's kCoverSize
+ * (256K words), appended to and emptied only when the next batch would
+ * not fit, as a fuzzer's buffer is.  KCB_BUFFER_BATCH instead gives room
+ * for one batch, emptied after each: it never leaves L1. */
+#define KCB_BUFFER_WORDS_DEFAULT	(256u << 10)
+#define KCB_BUFFER_BATCH	0
+#define KCB_BUFFER_WORDS_MAX	(1u << 24)
 #define KCB_SHARED_WORDS	(1u << 20)	/* one shared buffer: 8 MiB */
 /* One workload round records ~173k PCs: room for six, so a round never
  * fills the buffer and every variant does the same writes. */
@@ -58,6 +65,7 @@ struct mode_run {
 	int mode;			/* [I] MODE_* */
 	kcb_workload_fn workload;	/* [I] MODE_WORKLOAD */
 	uint64_t *cases;		/* [I] switch modes: {n, 32, case...} */
+	uint64_t buf_words;		/* [I] own buffer's words, or KCB_BUFFER_BATCH */
 	struct kcb_dev owner;		/* [a] MODE_SHARED: the one buffer */
 };
 
@@ -68,14 +76,24 @@ struct mode_thread {
 	uint64_t sum;			/* workload checksums: kept, so used */
 };
 
-/* 0, or -EINVAL if c cannot run mode, or -ENOMEM. */
-int  mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode);
+/* 0, or -EINVAL if c cannot run mode or buf_words cannot hold a batch of
+ * its records, or -ENOMEM. */
+int  mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
+    uint64_t buf_words);
 /* Before each repetition's threads start: empty the shared buffer. */
 void mode_run_reset(struct mode_run *r);
 void mode_run_fini(struct mode_run *r);
 /* In the thread, once attached (kcb_thread_attach): buffers, tracing on. */
 int  mode_thread_init(struct mode_run *r, struct mode_thread *t);
 void mode_thread_fini(struct mode_run *r, struct mode_thread *t);
+
+/* Empty a thread's own buffer when the next batch of records might not fit
+ * (each batch, with KCB_BUFFER_BATCH's room for exactly one). */
+static inline void mode_own_reset(struct kcb_dev *own, int stride)
+{
+	if (READ_ONCE(own->buf[0]) + KCB_BATCH > (own->nwords - 1) / stride)
+		WRITE_ONCE(own->buf[0], 0);
+}
 
 /* Empty the shared buffer when half full; a lost race just retries later. */
 static inline void mode_shared_reset(struct kcb_dev *owner)
@@ -110,7 +128,7 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 			c->loop_switch(calls, r->cases);
 		else
 			kcb_empty_loop_switch(calls, r->cases);
-		WRITE_ONCE(own->buf[0], 0);
+		mode_own_reset(own, KCB_STRIDE_CMP);
 		return calls;
 	}
 	if (!c) {
@@ -120,11 +138,11 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 	switch (r->mode) {
 	case MODE_PERTASK:
 		c->loop_pc(KCB_BATCH);
-		WRITE_ONCE(own->buf[0], 0);
+		mode_own_reset(own, KCB_STRIDE_PC);
 		break;
 	case MODE_CMP:
 		c->loop_cmp(KCB_BATCH, idx);
-		WRITE_ONCE(own->buf[0], 0);
+		mode_own_reset(own, KCB_STRIDE_CMP);
 		break;
 	case MODE_SHARED:
 		c->loop_pc(KCB_BATCH);

@@ -171,6 +171,26 @@ static int place(struct bench_opts *o, int threads_given, int oversubscribe)
 	return 0;
 }
 
+/* --buffer-words=N (4097 .. 2^24, count word included), or "batch": room
+ * for one batch, emptied after each (the L1-resident set-up). */
+static int parse_buffer(const char *s, struct bench_opts *o)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!strcmp(s, "batch")) {
+		o->buf_words = KCB_BUFFER_BATCH;
+		return 0;
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || end == s || v < (unsigned long long)KCB_BATCH * KCB_STRIDE_CMP + 1 ||
+	    v > KCB_BUFFER_WORDS_MAX)
+		return bad("buffer words (4097 .. 16777216, or batch)", s);
+	o->buf_words = v;
+	return 0;
+}
+
 int bench_parse(int *argc, char **argv, struct bench_opts *o)
 {
 	char configs[4096], *arg;
@@ -181,6 +201,7 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 	o->irqs = 1;
 	o->window_ns = 200000000ull;
 	o->warmup_ns = 50000000ull;
+	o->buf_words = KCB_BUFFER_WORDS_DEFAULT;
 	o->threads = calloc(n > 64 ? n : 64, sizeof(int));
 	for (i = 0; i < n; i++)
 		o->threads[i] = i + 1;
@@ -204,6 +225,8 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 			err = parse_seconds("window (seconds)", OPT("--window="), &o->window_ns);
 		else if (OPT("--warmup="))
 			err = parse_seconds("warmup (seconds)", OPT("--warmup="), &o->warmup_ns);
+		else if (OPT("--buffer-words="))
+			err = parse_buffer(OPT("--buffer-words="), o);
 		else if (!strncmp(arg, "--benchmark_", 12))
 			argv[out++] = arg;	/* Google Benchmark's */
 		else

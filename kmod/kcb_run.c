@@ -212,7 +212,7 @@ int kcb_run(const struct kcb_spec *spec, struct kcb_results *res)
 	struct mode_run mr;
 	int rep, i, err;
 
-	err = mode_run_init(&mr, spec->c, spec->mode);
+	err = mode_run_init(&mr, spec->c, spec->mode, spec->buf_words);
 	if (err) {
 		mode_run_fini(&mr);
 		return err;

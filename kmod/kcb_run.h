@@ -31,6 +31,7 @@ struct kcb_spec {
 	int *cpus;			/* [nthreads] thread i's CPU */
 	u64 window_ns, warmup_ns;
 	int reps;
+	u64 buf_words;			/* own buffers, 0: one batch's room */
 };
 
 /* One thread's part of one repetition. */

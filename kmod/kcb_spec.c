@@ -18,6 +18,9 @@
  *	reps=R		repetitions, 1 .. 100			(1)
  *	irq=0		only 0: the module runs under the kernel's own
  *			interrupts, it simulates none		(0)
+ *	buffer_words=N	each thread's own buffer, count word included,
+ *			emptied only when full; 0: room for one batch,
+ *			emptied after each (never leaves L1)	(262144)
  *
  * and reps x (warmup_ms + window_ms) at most 60 s (kcb_run.h says why).
  * Anything else, a key given twice, or a bound crossed: -EINVAL, with the
@@ -36,9 +39,11 @@
 	-EINVAL;							\
 })
 
-enum { K_CONFIG, K_MODE, K_THREADS, K_CPUS, K_WINDOW, K_WARMUP, K_REPS, K_IRQ, K_MAX };
+enum { K_CONFIG, K_MODE, K_THREADS, K_CPUS, K_WINDOW, K_WARMUP, K_REPS, K_IRQ,
+       K_BUFFER, K_MAX };
 static const char *const keys[K_MAX] = {
 	"config", "mode", "threads", "cpus", "window_ms", "warmup_ms", "reps", "irq",
+	"buffer_words",
 };
 
 static int number(const char *key, const char *v, u64 min, u64 max, u64 *out)
@@ -111,13 +116,21 @@ static int parse_pair(char *tok, struct kcb_spec *spec, u64 *val, bool *seen,
 		return number("reps", v, 1, KCB_REPS_MAX, &val[k]);
 	case K_IRQ:
 		return number("irq (the module simulates no interrupts)", v, 0, 0, &val[k]);
+	case K_BUFFER:
+		if (number("buffer_words", v, 0, KCB_BUFFER_WORDS_MAX, &val[k]))
+			return -EINVAL;
+		if (val[k] && val[k] < KCB_BATCH * KCB_STRIDE_CMP + 1)
+			return bad("buffer_words=%llu: 0, or %d .. %u", val[k],
+				   KCB_BATCH * KCB_STRIDE_CMP + 1, KCB_BUFFER_WORDS_MAX);
+		return 0;
 	}
 	return -EINVAL;
 }
 
 int kcb_spec_parse(char *text, struct kcb_spec *spec)
 {
-	u64 val[K_MAX] = { [K_WINDOW] = 200, [K_WARMUP] = 50, [K_REPS] = 1 };
+	u64 val[K_MAX] = { [K_WINDOW] = 200, [K_WARMUP] = 50, [K_REPS] = 1,
+			   [K_BUFFER] = KCB_BUFFER_WORDS_DEFAULT };
 	bool seen[K_MAX] = { false };
 	int ncpus = 0, err = 0, i, cpu;
 	char *tok;
@@ -151,6 +164,7 @@ int kcb_spec_parse(char *text, struct kcb_spec *spec)
 	spec->window_ns = val[K_WINDOW] * NSEC_PER_MSEC;
 	spec->warmup_ns = val[K_WARMUP] * NSEC_PER_MSEC;
 	spec->reps = val[K_REPS];
+	spec->buf_words = val[K_BUFFER];
 	return 0;
 }
 
@@ -177,8 +191,8 @@ int kcb_spec_print(const struct kcb_spec *spec, char *buf, size_t size)
 		if (j - 1 > i)
 			n += scnprintf(buf + n, size - n, "-%d", spec->cpus[j - 1]);
 	}
-	n += scnprintf(buf + n, size - n, " window_ms=%llu warmup_ms=%llu reps=%d",
+	n += scnprintf(buf + n, size - n, " window_ms=%llu warmup_ms=%llu reps=%d buffer_words=%llu",
 		       spec->window_ns / NSEC_PER_MSEC,
-		       spec->warmup_ns / NSEC_PER_MSEC, spec->reps);
+		       spec->warmup_ns / NSEC_PER_MSEC, spec->reps, spec->buf_words);
 	return n;
 }

@@ -305,6 +305,10 @@ class BadInput(TempDir):
         for d in ("abc", "0", "-1", "nan"):
             self.assertBadInput(self.run_bad("--duration", d), "duration")
         self.assertBadInput(self.run_bad("--repetitions", "0"), "repetitions")
+        for w in ("100", "4096", "x", "16777217"):
+            self.assertBadInput(self.run_bad("--buffer-words", w), "buffer words")
+        for w in ("0", "-5"):
+            self.assertBadInput(self.run_bad("--warmup", w), "warmup")
 
     def test_irq_and_name(self):
         self.assertBadInput(self.run_bad("--irq", "2"), "irq")

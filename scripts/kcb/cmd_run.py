@@ -58,6 +58,18 @@ def _number(conv, kind, ok, why):
     return parse
 
 
+def _buffer(text):
+    if text == "batch":
+        return text
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if not 4097 <= v <= 1 << 24:
+        raise argparse.ArgumentTypeError("buffer words %r: 4097 .. 16777216, or batch" % text)
+    return str(v)
+
+
 def _name(text):
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", text):
         raise argparse.ArgumentTypeError(
@@ -101,6 +113,10 @@ def add_arguments(p):
                    type=_number(float, "warmup", lambda v: 0 < v <= 3600,
                                 "must be positive, at most 3600"),
                    help="unmeasured run-in before each window (default: %(default)s)")
+    p.add_argument("--buffer-words", metavar="N|batch", type=_buffer,
+                   help="each thread's own buffer, count word included, emptied only "
+                        "when full (default: the binary's, syzkaller's 262144); batch: "
+                        "room for one batch, emptied after each (stays in L1)")
     p.add_argument("--repetitions", metavar="N", default=DEFAULT_REPETITIONS,
                    type=_number(int, "repetitions", lambda v: v > 0, "must be at least 1"),
                    help="repetitions per benchmark; compare wants 9+ (default: %(default)s)")
@@ -141,6 +157,8 @@ def _bench_args(a, ncpus):
     args += ["--placement=" + a.placement]
     if a.oversubscribe:
         args.append("--oversubscribe")
+    if a.buffer_words is not None:
+        args.append("--buffer-words=%s" % a.buffer_words)
     args += ["--window=%g" % a.duration, "--warmup=%g" % a.warmup, "--benchmark_repetitions=%d" % a.repetitions]
     if not a.no_interleave:
         # A burst of other work then lands on a few repetitions of many

@@ -82,6 +82,8 @@ def add_arguments(p):
                    help="measured window per repetition (default: %(default)s)")
     r.add_argument("--warmup", metavar="SECONDS", type=_seconds, default=0.05,
                    help="warm-up before it (default: %(default)s)")
+    r.add_argument("--buffer-words", metavar="N|batch", type=cmd_run._buffer,
+                   help="as run's (the module's spec key buffer_words; batch is 0)")
     r.add_argument("--repetitions", metavar="N", type=int, default=5,
                    help="repetitions per benchmark (default: %(default)s)")
     r.add_argument("--userland", action="store_true",
@@ -105,7 +107,8 @@ def upstream_configs():
         return re.findall(r'^\s*X\("([^"]+)"', f.read(), re.M)
 
 
-def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None):
+def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,
+              buffer_words=None):
     """One spec line per config x mode x thread count; the workload only
     exists for upstream configurations (and empty: uninstrumented).  With
     cpus (a placement's pin order), N kthreads take its first N CPUs."""
@@ -118,6 +121,9 @@ def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None):
                 continue
             for t in threads:
                 where = (" cpus=" + ",".join(map(str, cpus[:t]))) if cpus else ""
+                if buffer_words is not None:
+                    where += " buffer_words=%s" % ("0" if buffer_words == "batch"
+                                                   else buffer_words)
                 out.append("config=%s mode=%s threads=%d window_ms=%d warmup_ms=%d reps=%d%s"
                            % (c, m, t, window_ms, warmup_ms, reps, where))
     return out
@@ -224,6 +230,8 @@ def _run_userland(configs, modes, threads, a, tmp):
             "--threads=" + ",".join(map(str, threads)), "--window=%g" % a.duration,
             "--warmup=%g" % a.warmup, "--benchmark_repetitions=%d" % a.repetitions,
             "--benchmark_filter=" + only]
+    if a.buffer_words is not None:
+        args.append("--buffer-words=%s" % a.buffer_words)
     part = os.path.join(tmp, "user.json")
     rc = subprocess.run([exe] + args + ["--benchmark_out=" + part, "--benchmark_out_format=json",
                                         "--benchmark_format=console"],
@@ -309,7 +317,8 @@ def main(a):
         if max(threads) > len(cpus):
             raise UsageError("placement %s offers %d CPUs; %d threads asked"
                              % (a.placement, len(cpus), max(threads)))
-    specs = specs_for(configs, modes, threads, window_ms, warmup_ms, a.repetitions, cpus)
+    specs = specs_for(configs, modes, threads, window_ms, warmup_ms, a.repetitions, cpus,
+                      a.buffer_words)
     name = a.name or time.strftime("kmod-%Y%m%d-%H%M%S-") + socket.gethostname()
 
     # the last input check: a build results/ may take
