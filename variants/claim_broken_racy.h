@@ -16,6 +16,8 @@
  */
 #define CLAIM_broken_racy_SHAREABLE	1
 #define CLAIM_broken_racy_ORIGIN	"kcovbench: broken control (non-atomic claim on a shared buffer)"
+/* traced path: a locked RMW per record; tests/test_shape.py checks it */
+#define CLAIM_broken_racy_SHAPE	"atomic=1 calls=1"
 
 #define BROKEN_RACY_SPINS	(1ul << 20)
 

@@ -6,6 +6,8 @@
  */
 #define CLAIM_cas_SHAREABLE	1
 #define CLAIM_cas_ORIGIN	"OpenBSD sys/dev/kcov.c rev 1.49 kd_claim()"
+/* traced path: a locked RMW per record; tests/test_shape.py checks it */
+#define CLAIM_cas_SHAPE	"atomic=1 calls=0"
 
 /* Index of the first claimed word, or 0 when it does not fit. */
 static __always_inline uint64_t cas_claim(struct kcb_sink s, int stride, uint64_t n)

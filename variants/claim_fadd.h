@@ -7,6 +7,8 @@
  */
 #define CLAIM_fadd_SHAREABLE	1
 #define CLAIM_fadd_ORIGIN	"none upstream: fetch-add baseline"
+/* traced path: a locked RMW per record; tests/test_shape.py checks it */
+#define CLAIM_fadd_SHAPE	"atomic=1 calls=0"
 
 static __always_inline bool claim_fadd_rec(struct kcb_sink s, const int stride,
     uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)

@@ -9,6 +9,8 @@
  */
 #define CLAIM_plain_count_first_SHAREABLE	0
 #define CLAIM_plain_count_first_ORIGIN	"Linux kernel/kcov.c v6.0+ __sanitizer_cov_trace_pc()/write_comp_data()"
+/* traced path: no atomic; tests/test_shape.py checks it */
+#define CLAIM_plain_count_first_SHAPE	"atomic=0 calls=0"
 
 static __always_inline bool claim_plain_count_first_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)

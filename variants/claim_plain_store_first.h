@@ -9,6 +9,8 @@
  */
 #define CLAIM_plain_store_first_SHAREABLE	0
 #define CLAIM_plain_store_first_ORIGIN	"Linux kernel/kcov.c v5.x; NetBSD subr_kcov.c; FreeBSD kern_kcov.c trace_pc()"
+/* traced path: no atomic; tests/test_shape.py checks it */
+#define CLAIM_plain_store_first_SHAPE	"atomic=0 calls=0"
 
 static __always_inline bool claim_plain_store_first_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)

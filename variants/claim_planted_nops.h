@@ -11,6 +11,8 @@
  */
 #define CLAIM_planted_nops_SHAREABLE	0
 #define CLAIM_planted_nops_ORIGIN	"kcovbench: planted-effect control (Linux count-first claim + nops)"
+/* traced path: no atomic; tests/test_shape.py checks it */
+#define CLAIM_planted_nops_SHAPE	"atomic=0 calls=0"
 
 #ifndef PLANTED_NOPS
 #define PLANTED_NOPS	8

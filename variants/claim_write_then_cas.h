@@ -14,6 +14,8 @@
  */
 #define CLAIM_write_then_cas_SHAREABLE	0
 #define CLAIM_write_then_cas_ORIGIN	"FreeBSD sys/kern/kern_kcov.c trace_cmp()"
+/* traced path: a locked RMW per record; tests/test_shape.py checks it */
+#define CLAIM_write_then_cas_SHAPE	"atomic=1 calls=0"
 
 static __always_inline bool claim_write_then_cas_rec(struct kcb_sink s,
     const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)

@@ -36,4 +36,10 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	return true;
 }
 
+/* Cost shape of the traced path (tests/test_shape.py holds both builds to
+ * it): the hook is one indirect call through cov_trace_*;
+ * the tracer loads curthread once; trace_switch calls the tracer once a
+ * case, through the pointer it loaded once. */
+#define FE_SHAPE		"percpu=0 indirect=1 tracer_percpu=1 case_percpu=0 case_indirect=1"
+
 #include "template.h"

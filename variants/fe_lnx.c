@@ -40,4 +40,11 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 /* canonicalize_ip(): image-relative PCs under KASLR */
 #define FE_PC(ret)		((ret) - kcb_kaslr_offset())
 
+/* Cost shape of the traced path (tests/test_shape.py holds both builds to
+ * it): current and preempt_count() per hook; per switch case
+ * only preempt_count() (current merges).  On PREEMPT_RT in_task() also
+ * reads the kernel's current, which the module's simulated current is not:
+ * one load more there than real kcov.c pays. */
+#define FE_SHAPE		"percpu=2 case_percpu=1 rt_percpu=3"
+
 #include "template.h"

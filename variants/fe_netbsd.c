@@ -31,4 +31,10 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	return true;
 }
 
+/* Cost shape of the traced path (tests/test_shape.py holds both builds to
+ * it): curcpu() (ci_idepth) and curlwp per hook; per switch case
+ * curcpu() again, curlwp merged (kcb_current()'s rule: whether NetBSD's
+ * x86 curlwp merges the same way is not checked here). */
+#define FE_SHAPE		"percpu=2 case_percpu=1"
+
 #include "template.h"

@@ -40,4 +40,9 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	return true;
 }
 
+/* Cost shape of the traced path (tests/test_shape.py holds both builds to
+ * it): two curcpu() loads per hook (inintr(ci), then ci_curproc);
+ * trace_switch looks up once, before its cases. */
+#define FE_SHAPE		"percpu=2 case_percpu=0"
+
 #include "template.h"

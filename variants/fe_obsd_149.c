@@ -33,4 +33,9 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	return true;
 }
 
+/* Cost shape of the traced path (tests/test_shape.py holds both builds to
+ * it): one curcpu() load per hook (rev 1.49 caches it);
+ * trace_switch looks up once, before its cases. */
+#define FE_SHAPE		"percpu=1 case_percpu=0"
+
 #include "template.h"

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""The cost shape each variant declares (FE_SHAPE, CLAIM_<id>_SHAPE; see
+tests/shape.py) against the compiled hooks: the userland objects always,
+and the module for each kernel flavour built here.  A planted extra
+per-CPU load in any hook, and a variant without a declaration, must fail.
+The controls (broken-racy, planted-nops) are not replicas and are skipped.
+Run: python3 tests/test_shape.py"""
+import glob
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import shape  # noqa: E402
+from unit_main import run  # noqa: E402
+
+ROOT = shape.ROOT
+CONTROLS = ("broken_racy", "planted_nops")
+
+
+def disasm(path):
+    return subprocess.run(["objdump", "-dr", "--no-show-raw-insn", path], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def userland():
+    subprocess.run(["ninja", "build/plain/kcovbench"], cwd=ROOT, check=True,
+                   capture_output=True)
+    objs = sorted(glob.glob(os.path.join(ROOT, "build/plain/variants_fe_*.o")))
+    assert objs, "no front-end objects"
+    return "".join(disasm(o) for o in objs)
+
+
+class Shape(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.decl = shape.declarations()
+        cls.user = userland()
+
+    def assertShape(self, text, seg, rt=False):
+        problems, checked = shape.check(text, seg, *self.decl, rt=rt, skip_pairs=CONTROLS)
+        self.assertEqual(problems, [])
+        fes, _, pairs = self.decl
+        # every hook of every front end x real pair: 11 hooks, and the
+        # 2 tracers (impl_pc, impl_cmp) of each front end that has them
+        real = len(pairs) - len(CONTROLS)
+        want = len(fes) * real * 11 + \
+            sum(d.get("indirect", 0) > 0 for d in fes.values()) * real * 2
+        self.assertGreaterEqual(checked, want)
+
+    def test_userland(self):
+        self.assertShape(self.user, "fs")
+
+    def test_module(self):
+        kos = {"!RT": os.path.join(ROOT, "build/kmod-amd64/kmod/kcovbench.ko"),
+               "RT": os.path.join(ROOT, "build/kmod-rt-amd64/kmod/kcovbench.ko")}
+        have = {k: v for k, v in kos.items() if os.path.exists(v)}
+        if not have:
+            self.skipTest("no module built here (ninja kmod)")
+        for flavour, ko in have.items():
+            with self.subTest(flavour):
+                self.assertShape(disasm(ko), "gs", rt=flavour == "RT")
+
+    def test_planted_percpu_load_fails_everywhere(self):
+        """One extra %fs load at the top of each hook, one hook at a time."""
+        funcs = shape.functions(self.user)
+        names = [n for n in funcs if shape.HOOK.match("0 <%s>:" % n).group(3) not in CONTROLS]
+        self.assertGreater(len(names), 300)
+        lines = self.user.splitlines()
+        for name in names:
+            head = next(i for i, l in enumerate(lines) if l.endswith("<%s>:" % name))
+            end = next((i for i in range(head + 1, len(lines)) if not lines[i].strip()),
+                       len(lines))
+            planted = [lines[head], lines[head + 1], lines[head + 1].split(":")[0] +
+                       ":\tmov    %fs:0x0,%rax"] + lines[head + 2:end]
+            # the copy keeps its address: the planted load sits on every path
+            problems, _ = shape.check("\n".join(planted), "fs", *self.decl,
+                                      skip_pairs=CONTROLS)
+            self.assertTrue(any(p.startswith(name + ":") for p in problems), name)
+
+    def test_undeclared_variant_fails(self):
+        fes, claims, pairs = self.decl
+        fes = dict(fes, newfe=None)
+        problems, _ = shape.check(self.user, "fs", fes, claims, pairs)
+        self.assertTrue(any("fe_newfe.c declares no FE_SHAPE" in p for p in problems))
+
+
+if __name__ == "__main__":
+    run(__name__)
