@@ -25,12 +25,12 @@ PREFIX = re.compile(r"^(?:(?:cs|ds|notrack|bnd)\s+)+")
 NOT_CALLS = ("__x86_return_thunk", "__fentry__")
 
 
-def functions(text):
+def functions(text, pattern=HOOK):
     """{hook symbol: [(addr, insn text, reloc symbol or None)]} from
-    `objdump -d[r]` output."""
+    `objdump -d[r]` output, for the symbols pattern matches."""
     out, cur = {}, None
     for line in text.splitlines():
-        m = HOOK.match(line.strip()) if line and not line[0].isspace() else None
+        m = pattern.match(line.strip()) if line and not line[0].isspace() else None
         if m:
             cur = out.setdefault(m.group(1), [])
             continue
@@ -88,7 +88,7 @@ def graph(insns):
     return succ
 
 
-def _max_path(insns, succ, start, stop, inside, seg):
+def _max_path(insns, succ, start, stop, inside, seg, costf=None):
     """Per metric, the most any acyclic path from start reaches (up to and
     including stop, or an exit), staying inside."""
     state, order, back = {}, [], set()
@@ -114,11 +114,11 @@ def _max_path(insns, succ, start, stop, inside, seg):
     dfs(start)
     best = {}
     for v in order:                         # reverse topological: successors first
-        here = cost(insns[v][1], insns[v][2], seg)
+        here = (costf or cost)(insns[v][1], insns[v][2], seg)
         tails = [best[w] for w in succ[v] if inside(w) and (v, w) not in back and w in best
                  and not (stop is not None and v == stop)]
-        tail = {k: max([t[k] for t in tails] or [0]) for k in METRICS}
-        best[v] = {k: here[k] + tail[k] for k in METRICS}
+        tail = {k: max([t[k] for t in tails] or [0]) for k in here}
+        best[v] = {k: here[k] + tail[k] for k in here}
     return best[start]
 
 
@@ -158,16 +158,49 @@ def _natural_loop(succ, u, w):
     return body
 
 
-def shape(insns, seg):
+def shape(insns, seg, costf=None):
     """{"path": metrics of the whole hook, "case": metrics of one trip
     round its largest loop, or None}."""
     succ = graph(insns)
-    out = {"path": _max_path(insns, succ, 0, None, lambda i: True, seg), "case": None}
+    out = {"path": _max_path(insns, succ, 0, None, lambda i: True, seg, costf), "case": None}
     loops = [(u, w, _natural_loop(succ, u, w)) for u, w in _back_edges(succ)]
     if loops:
         u, w, body = max(loops, key=lambda e: len(e[2]))
-        out["case"] = _max_path(insns, succ, w, u, lambda i: i in body, seg)
+        out["case"] = _max_path(insns, succ, w, u, lambda i: i in body, seg, costf)
     return out
+
+
+ANY = re.compile(r"^[0-9a-f]+ <([\w.]+)>:$")
+CALLEE = re.compile(r"^(?:call|jmp)\s+[0-9a-f]+ <([\w.]+)>$")
+
+
+def shapes(text, seg, pattern=HOOK, extra=None):
+    """{symbol pattern matches: shape}.  A direct call or tail jump to
+    another function of the same object (the linux front end's impl_cmp,
+    kcov.o's write_comp_data) adds that function's traced-path cost, so a
+    hook is costed whole; extra(ins) may add metrics of its own."""
+    funcs = functions(text, ANY)
+    memo = {}
+
+    def costf(ins, reloc, seg):
+        c = cost(ins, reloc, seg)
+        if extra:
+            c.update(extra(ins))
+        m = CALLEE.match(ins)
+        target = re.sub(r"[-+]0x[0-9a-f]+$", "", reloc) if reloc else m and m.group(1)
+        if (m or ins.startswith(("call", "jmp"))) and target in funcs:
+            callee = whole(target)["path"]
+            c = {k: c[k] + callee.get(k, 0) for k in c}
+        return c
+
+    def whole(name):
+        if name not in memo:
+            memo[name] = {"path": {}, "case": None}      # recursion guard
+            memo[name] = shape(funcs[name], seg, costf)
+        return memo[name]
+
+    names = [n for n in funcs if pattern.match("0 <%s>:" % n)]
+    return {n: whole(n) for n in names}, {n: funcs[n] for n in names}
 
 
 def _decl(text, name):
@@ -204,7 +237,8 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
     FE_SHAPE keys: percpu, indirect (a trace_* hook's lookup and calls);
     rt_percpu (percpu on the PREEMPT_RT kernel, where they differ);
     tracer_percpu (FreeBSD's impl_* tracers, reached indirectly);
-    case_percpu, case_indirect (per case of trace_switch).
+    case_percpu, case_indirect, case_calls (per case of trace_switch;
+    rt_case_percpu on PREEMPT_RT where it differs).
     CLAIM_*_SHAPE keys: atomic, calls (0 or 1, per record)."""
     cmp = hook not in ("trace_pc", "impl_pc")
     claim = cmp_claim if cmp else pc_claim
@@ -225,8 +259,11 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
     if hook == "trace_switch":
         # the whole path is one trip round the cases: the lookup, merged
         # with the first case's loads, costs what a hook's does
-        case = dict(none if indirect_fe else rec, percpu=fe.get("case_percpu", 0),
-                    indirect=fe.get("case_indirect", 0))
+        case = dict(none if indirect_fe else rec, percpu=fe.get(
+            "rt_case_percpu", fe.get("case_percpu", 0)) if rt else fe.get("case_percpu", 0),
+            indirect=fe.get("case_indirect", 0))
+        case["calls"] = max(case["calls"], fe.get("case_calls", 0))
+        path["calls"] = max(path["calls"], fe.get("case_calls", 0))
     return {"path": path, "case": case}
 
 
@@ -244,7 +281,7 @@ def check(text, seg, fes, claims, pairs, rt=False, skip_pairs=()):
                             '#define CLAIM_%s_SHAPE "atomic=0 calls=0"' % (c, c, c))
     if problems:
         return problems, 0
-    funcs = functions(text)
+    got_all, funcs = shapes(text, seg)
     if not funcs:
         return ["no hook found in the disassembly"], 0
     checked = 0
@@ -257,7 +294,7 @@ def check(text, seg, fes, claims, pairs, rt=False, skip_pairs=()):
             problems.append("%s: front end %s or pair %s unknown" % (name, fe, pair))
             continue
         want = expected(fes[fe], claims[pairs[pair][0]], claims[pairs[pair][1]], hook, rt)
-        got = shape(insns, seg)
+        got = got_all[name]
         checked += 1
         for part in ("path", "case"):
             w, g = want[part], got[part]

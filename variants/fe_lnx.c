@@ -19,6 +19,10 @@
 #define FE_ORIGIN		"Linux kernel/kcov.c check_kcov_mode(), 2024 in_softirq_really() form"
 #define FE_SWITCH_PER_CASE	1
 #define FE_INDIRECT		0
+/* Debian's GCC keeps write_comp_data() out of line in kernel/kcov.o: the
+ * trace_cmp* hooks tail-jump to it and trace_switch calls it per case,
+ * each call re-reading current and preempt_count (results/fidelity). */
+#define FE_CMP_CALL		1
 
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {
@@ -41,10 +45,11 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 #define FE_PC(ret)		((ret) - kcb_kaslr_offset())
 
 /* Cost shape of the traced path (tests/test_shape.py holds both builds to
- * it): current and preempt_count() per hook; per switch case
- * only preempt_count() (current merges).  On PREEMPT_RT in_task() also
- * reads the kernel's current, which the module's simulated current is not:
- * one load more there than real kcov.c pays. */
-#define FE_SHAPE		"percpu=2 case_percpu=1 rt_percpu=3"
+ * it): current and preempt_count() per hook; trace_switch calls the
+ * out-of-line tracer per case, which reads both again (as kcov.o's
+ * write_comp_data() does).  On PREEMPT_RT in_task() also reads the
+ * kernel's current, which the module's simulated current is not: one load
+ * more there than real kcov.c pays. */
+#define FE_SHAPE		"percpu=2 case_percpu=2 case_calls=1 rt_percpu=3 rt_case_percpu=3"
 
 #include "template.h"

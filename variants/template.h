@@ -10,6 +10,9 @@
  *			(Linux write_comp_data(), NetBSD/FreeBSD trace_cmp())
  *   FE_INDIRECT	1 if the hook calls the tracer through a function
  *			pointer read atomically (FreeBSD cov_trace_pc)
+ *   FE_CMP_CALL	1 if the comparison hooks call an out-of-line tracer
+ *			(impl_cmp) as the compiled kernel does: a tail jump
+ *			from trace_cmp*, a call per trace_switch case
  *   FE_SWITCH_VAL_CONST  1 for FreeBSD's trace_switch: the tracer pointer
  *			loaded once, the const bit ORed into the value, one
  *			trace_cmp(SIZE(n), val | CONST, case) per case until
@@ -28,6 +31,9 @@
 #endif
 #ifndef FE_SWITCH_VAL_CONST
 #define FE_SWITCH_VAL_CONST	0
+#endif
+#ifndef FE_CMP_CALL
+#define FE_CMP_CALL		0
 #endif
 
 #define KCB_CAT_(a, b)		a##b
@@ -91,6 +97,8 @@ static __always_inline void KCB_SYM(FE, P, cmp)(uint64_t type,		\
 		    READ_ONCE(KCB_SYM(FE, P, fp_cmp));			\
 		if (fn)								\
 			fn(type, a1, a2, ret);					\
+	} else if (FE_CMP_CALL) {						\
+		KCB_SYM(FE, P, impl_cmp)(type, a1, a2, ret);			\
 	} else {								\
 		KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);			\
 	}									\
