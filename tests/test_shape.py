@@ -88,5 +88,35 @@ class Shape(unittest.TestCase):
         self.assertTrue(any("fe_newfe.c declares no FE_SHAPE" in p for p in problems))
 
 
+MERGE_C = r"""
+#include "hotpath/kcb.h"
+void *cur2(void) { void *a = kcb_current(); barrier(); void *b = kcb_current(); return (char *)a + (long)b; }
+unsigned pc2(void) { unsigned a = kcb_preempt_count(); barrier(); unsigned b = kcb_preempt_count(); return a + b; }
+unsigned pc1(void) { unsigned a = kcb_preempt_count(); unsigned b = kcb_preempt_count(); return a + b; }
+void *cpu2(void) { void *a = kcb_curcpu(); void *b = kcb_curcpu(); return (char *)a + (long)b; }
+"""
+
+
+class MergeRules(unittest.TestCase):
+    """The userland per-CPU reads merge as the x86 kernel's do: current
+    (this_cpu_read_stable) across barrier(); preempt_count (raw_cpu_read,
+    an "m" operand) until a barrier(); curcpu() (volatile) never."""
+
+    def test_merge_rules(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            src, obj = os.path.join(d, "m.c"), os.path.join(d, "m.o")
+            with open(src, "w") as f:
+                f.write(MERGE_C)
+            subprocess.run(["gcc", "-O2", "-std=gnu11", "-D_GNU_SOURCE", "-I", ROOT, "-c",
+                            src, "-o", obj], check=True)
+            text = disasm(obj)
+        loads = {}
+        for name in ("cur2", "pc2", "pc1", "cpu2"):
+            body = text.split("<%s>:" % name, 1)[1].split("\n\n", 1)[0]
+            loads[name] = body.count("%fs:")
+        self.assertEqual(loads, {"cur2": 1, "pc2": 2, "pc1": 1, "cpu2": 2})
+
+
 if __name__ == "__main__":
     run(__name__)
