@@ -230,6 +230,7 @@ __attribute__((constructor)) static void rt_init(void)
 
 		rt_drained = &rt_owner;
 		if (shareable) {
+			kcb_dev_share(&rt_owner);	/* READY: cannot fail */
 			rt_owner.mode = mode;
 			rt_owner.state = KCB_STATE_TRACE;
 			rt_owner.enabled = 1;

@@ -12,13 +12,15 @@ int kcb_list(FILE *out)
 
 	fprintf(out, "front ends:\n");
 	for (i = 0; i < kcb_nfrontends; i++)
-		fprintf(out, "  %-12s %s\n", kcb_frontends[i]->name,
+		fprintf(out, "  %-17s %s%s\n", kcb_frontends[i]->name,
+		    kcb_frontends[i]->proposal ? "[PROPOSAL] " : "",
 		    kcb_frontends[i]->origin);
 	fprintf(out, "claim pairs (trace-pc claim / trace-cmp claim):\n");
 	for (i = 0; i < kcb_npairs; i++) {
 		const struct kcb_pair *p = kcb_pair(i);
 
-		fprintf(out, "  %-33s pc: %s\n  %-33s cmp: %s%s%s\n", p->name,
+		fprintf(out, "  %-33s pc: %s%s\n  %-33s cmp: %s%s%s\n", p->name,
+		    p->proposal ? "[PROPOSAL] " : "",
 		    p->pc_origin, "", p->cmp_origin,
 		    p->shareable_cmp ? " [shareable]" : "",
 		    p->broken ? " [BROKEN CONTROL]" :
@@ -26,7 +28,8 @@ int kcb_list(FILE *out)
 	}
 	fprintf(out, "configurations (front end + claim pair):\n");
 	for (i = 0; i < kcb_nconfigs; i++)
-		fprintf(out, "  %-12s %s + %s\n", kcb_configs[i].name,
+		fprintf(out, "  %-16s %s%s + %s\n", kcb_configs[i].name,
+		    kcb_configs[i].proposal ? "[PROPOSAL] " : "",
 		    kcb_configs[i].combo->fe->name,
 		    kcb_configs[i].combo->pair->name);
 	fprintf(out, "remote-section designs (hooks of the config named):\n");

@@ -61,8 +61,12 @@ int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
 		if (!r->workload)
 			return -EINVAL;
 	}
-	if (mode == MODE_SHARED && c)
-		return kcb_dev_init(&r->owner, KCB_SHARED_WORDS);
+	if (mode == MODE_SHARED && c) {
+		int err = kcb_dev_init(&r->owner, KCB_SHARED_WORDS);
+
+		/* other threads write it: a remote attached before tracing */
+		return err ? err : kcb_dev_share(&r->owner);
+	}
 	if (mode_switch_cases(mode)) {
 		uint64_t n = mode_switch_cases(mode), i;
 

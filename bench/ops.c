@@ -93,6 +93,7 @@ int ops_main(int argc, char **argv)
 	    kcb_dev_init(&owner, 1u << 20))
 		return 1;
 	if (shared && c && c->pair->shareable_pc) {
+		kcb_dev_share(&owner);		/* READY: cannot fail */
 		owner.mode = KCB_MODE_TRACE_PC;
 		owner.state = KCB_STATE_TRACE;
 		owner.enabled = 1;

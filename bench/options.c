@@ -44,8 +44,9 @@ static int parse_configs(char *list, struct bench_opts *o)
 			const struct kcb_combo *c = kcb_combo(i);
 			char *name;
 
-			if (c->pair->broken || c->pair->planted)
-				continue;
+			if (c->pair->broken || c->pair->planted ||
+			    kcb_combo_proposal(c))
+				continue;	/* `all` is upstream's */
 			if (asprintf(&name, "%s/%s", c->fe->name, c->pair->name) < 0)
 				return 2;
 			o->combos[o->ncombos] = c;

@@ -66,6 +66,9 @@ struct kcb_dev {
 	int		 remote;	/* [M] Linux kcov->remote */
 	unsigned int	 remote_size;	/* [M] Linux kcov->remote_size (words) */
 	void		*kr;		/* [M] OpenBSD kd_kr, NetBSD remote */
+	int		 shared;	/* [I] while TRACE: writers other than the
+					 *     owner may attach (OpenBSD kd_kr set;
+					 *     KIOREMOTEATTACH needs READY) */
 };
 
 /*
@@ -84,6 +87,12 @@ struct kcb_task {
 	struct kcb_dev	*kcov;		/* [o] */
 	int		 kcov_sequence;	/* [o] */
 	int		 kcov_softirq;	/* [o] remote section in softirq */
+	int		 kcov_shared;	/* [o] kcov->shared, for the owner-plain claim */
+	/* The chunk claim (proposal): this task's reserved, unfilled slots
+	 * [ck_pos, ck_end) of ck_buf; closed (zero-filled) on detach. */
+	uint64_t	*ck_buf;	/* [o] */
+	uint64_t	 ck_pos;	/* [o] word index of the next slot */
+	uint64_t	 ck_end;	/* [o] */
 	/* Linux since the v4 patch: the interrupted task's state, saved by a
 	 * softirq remote section that runs on top of it. */
 	unsigned int	 kcov_saved_mode;	/* [o] */
@@ -119,12 +128,14 @@ struct kcb_sink {
 	uint64_t	*buf;
 	uint64_t	 nwords;	/* word 0 included */
 	uint64_t	 nmemb;		/* nwords - 1 */
+	int		 shared;	/* others may write buf (owner-plain reads it) */
+	struct kcb_task	*t;		/* the writer (the chunk claim's cursor) */
 };
 
 /* The sink of a descriptor that keeps both bounds (all but Linux's task). */
 static __always_inline struct kcb_sink kcb_sink_of(const struct kcb_dev *kd)
 {
-	struct kcb_sink s = { kd->buf, kd->nwords, kd->nmemb };
+	struct kcb_sink s = { kd->buf, kd->nwords, kd->nmemb, kd->shared, NULL };
 
 	return s;
 }
@@ -141,6 +152,14 @@ void kcb_dev_reset(struct kcb_dev *kd);
 void kcb_task_enable(struct kcb_task *t, struct kcb_dev *kd, int mode);
 void kcb_task_attach(struct kcb_task *t, struct kcb_dev *kd);
 void kcb_task_disable(struct kcb_task *t);
+/* OpenBSD KIOREMOTEATTACH: let writers other than the owner attach.  Only
+ * before tracing starts (-EBUSY otherwise), so kd->shared cannot change
+ * under a hook. */
+int  kcb_dev_share(struct kcb_dev *kd);
+/* The chunk claim's tunable: records reserved per atomic (kcb_common.c). */
+extern uint64_t kcb_chunk_records;	/* [I] while tracing */
+/* Close t's open chunk: zero its unfilled slots, forget it. */
+void kcb_chunk_close(struct kcb_task *t);
 
 /*
  * Threads.  kcb_thread_attach() makes the calling thread a CPU of the

@@ -37,6 +37,32 @@ void kcb_dev_reset(struct kcb_dev *kd)
 	kd->lost = 0;
 }
 
+/* 32: the knee of `./kcovbench run --chunk-records K` at 2 threads
+ * (results/proposals/chunk-k.txt). */
+uint64_t kcb_chunk_records = 32;
+
+int kcb_dev_share(struct kcb_dev *kd)
+{
+	if (kd->state != KCB_STATE_READY)
+		return -EBUSY;
+	kd->shared = 1;
+	return 0;
+}
+
+/* A reader parses [1, count]: the slots a writer reserved and did not fill
+ * read as zero records (PC 0, or {0, 0, 0, 0}), which no hook writes. */
+void kcb_chunk_close(struct kcb_task *t)
+{
+	uint64_t *buf = t->ck_buf;
+
+	if (!buf)
+		return;
+	for (uint64_t i = t->ck_pos; i < t->ck_end; i++)
+		buf[i] = 0;
+	t->ck_buf = NULL;
+	t->ck_pos = t->ck_end = 0;
+}
+
 /* Make t trace into kd, filling every OS's view of "enabled". */
 void kcb_task_enable(struct kcb_task *t, struct kcb_dev *kd, int mode)
 {
@@ -52,7 +78,9 @@ void kcb_task_attach(struct kcb_task *t, struct kcb_dev *kd)
 {
 	unsigned int mode = (unsigned int)kd->mode;
 
+	kcb_chunk_close(t);
 	t->kd = kd;
+	t->kcov_shared = kd->shared;
 	t->kcov = kd;
 	t->kcov_area = kd->buf;
 	t->kcov_size = (unsigned int)kd->nwords;
@@ -67,7 +95,9 @@ void kcb_task_disable(struct kcb_task *t)
 {
 	WRITE_ONCE(t->kcov_mode, KCB_MODE_NONE);
 	barrier();
+	kcb_chunk_close(t);
 	t->kd = NULL;
+	t->kcov_shared = 0;
 	t->kcov = NULL;
 	t->kcov_area = NULL;
 	t->kcov_size = 0;

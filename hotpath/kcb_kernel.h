@@ -42,6 +42,8 @@
 #define kcb_smp_mb()		smp_mb()
 /* The twins' kthreads are pinned one per CPU, so a spin lets the partner run. */
 #define kcb_relax()		cpu_relax()
+/* let another thread run here (a preemption point in a twin) */
+#define kcb_yield()		cond_resched()
 
 struct kcb_cpu;
 DECLARE_PER_CPU(struct kcb_cpu, kcb_pcpu);

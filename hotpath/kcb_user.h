@@ -48,6 +48,8 @@ static __always_inline uint64_t kcb_cmpxchg(uint64_t *p, uint64_t old, uint64_t 
 /* Let another thread run: the broken control holds its race window open
  * with it, so a busy CPU still schedules the partner it waits for. */
 #define kcb_relax()		sched_yield()
+/* let another thread run here (a preemption point in a twin) */
+#define kcb_yield()		sched_yield()
 
 /* ---- per-CPU state, in TLS (defined in kcb_user.c) ---- */
 struct kcb_cpu;

@@ -405,6 +405,40 @@ class Run(TempDir):
         with open(os.path.join(self.tmp, "c", "table.csv")) as f:
             self.assertIn("[PLANTED CONTROL]", f.read())
 
+    def test_proposals_are_marked(self):
+        """Every name `list` marks [PROPOSAL] is one the tables mark, the
+        proposals the issue names are there, `all` runs none of them, and
+        a proposal's row says so in every table."""
+        r = kcovbench("list")
+        listed = {line.split()[0] for line in r.stdout.splitlines()
+                  if "[PROPOSAL]" in line}
+        self.assertEqual(listed, results.PROPOSALS)
+        for name in ("owner-plain", "chunk", "linux-switch-once",
+                     "proposed-openbsd", "proposed-linux", "pertask-pcpu-rcu"):
+            self.assertIn(name, listed)
+        r = kcovbench("run", "--out", self.tmp, "--name", "p", "--configs",
+                      "proposed-linux", "linux", *SMALL[2:])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("proposed-linux/pertask [PROPOSAL]", r.stdout)
+        self.assertNotIn("linux/pertask [PROPOSAL]", r.stdout.replace("proposed-linux", ""))
+        with open(os.path.join(self.tmp, "p", "table.csv")) as f:
+            self.assertIn("proposed-linux/pertask [PROPOSAL]", f.read())
+        _, benches = results.load(os.path.join(self.tmp, "p"))
+        marked = {b.config for b in benches if b.proposal}
+        self.assertIn("proposed-linux", marked)
+        self.assertNotIn("linux", marked)
+        self.assertIn("remote/pertask-pcpu-rcu", marked)
+        # `all` is every upstream front end x pair: no proposal in it
+        r = kcovbench("run", "--out", self.tmp, "--name", "a", "--configs", "all",
+                      "--modes", "pertask", "--threads", "1", "--duration", "0.001",
+                      "--warmup", "0.001", "--repetitions", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        _, benches = results.load(os.path.join(self.tmp, "a"))
+        hooks = [b for b in benches if not b.config.startswith("remote/")]
+        self.assertTrue(hooks)
+        self.assertFalse([b.config for b in hooks if b.proposal])
+        self.assertFalse([b.config for b in hooks if b.control])
+
     def test_switch_modes_report_every_configuration(self):
         r = kcovbench("run", "--out", self.tmp, "--name", "s", "--modes", "switch",
                       "--threads", "1", "--duration", "0.01", "--warmup", "0.005",

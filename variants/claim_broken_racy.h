@@ -15,6 +15,7 @@
  * BROKEN_RACY_SPINS gives up, so a single thread is only slowed down.
  */
 #define CLAIM_broken_racy_SHAREABLE	1
+#define CLAIM_broken_racy_PADDED	0	/* every slot in [1, count] holds a record */
 #define CLAIM_broken_racy_ORIGIN	"kcovbench: broken control (non-atomic claim on a shared buffer)"
 /* traced path: a locked RMW per record; tests/test_shape.py checks it */
 #define CLAIM_broken_racy_SHAPE	"atomic=1 calls=1"

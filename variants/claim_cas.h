@@ -5,6 +5,7 @@
  * buffer shared by remote sections.  Bound: stride * (idx + n) > kd_nmemb.
  */
 #define CLAIM_cas_SHAREABLE	1
+#define CLAIM_cas_PADDED	0	/* every slot in [1, count] holds a record */
 #define CLAIM_cas_ORIGIN	"OpenBSD sys/dev/kcov.c rev 1.49 kd_claim()"
 /* traced path: a locked RMW per record; tests/test_shape.py checks it */
 #define CLAIM_cas_SHAPE	"atomic=1 calls=0"

@@ -6,6 +6,7 @@
  * a reader clamps it to nmemb / stride (only under a racing overflow).
  */
 #define CLAIM_fadd_SHAREABLE	1
+#define CLAIM_fadd_PADDED	0	/* every slot in [1, count] holds a record */
 #define CLAIM_fadd_ORIGIN	"none upstream: fetch-add baseline"
 /* traced path: a locked RMW per record; tests/test_shape.py checks it */
 #define CLAIM_fadd_SHAPE	"atomic=1 calls=0"

@@ -8,6 +8,7 @@
  * Bound: pos < t->kcov_size (words, count word included).
  */
 #define CLAIM_plain_count_first_SHAREABLE	0
+#define CLAIM_plain_count_first_PADDED	0	/* every slot in [1, count] holds a record */
 #define CLAIM_plain_count_first_ORIGIN	"Linux kernel/kcov.c v6.0+ __sanitizer_cov_trace_pc()/write_comp_data()"
 /* traced path: no atomic; tests/test_shape.py checks it */
 #define CLAIM_plain_count_first_SHAPE	"atomic=0 calls=0"

@@ -8,6 +8,7 @@
  * Linux change fixed.  Bound: pos < t->kcov_size.
  */
 #define CLAIM_plain_store_first_SHAREABLE	0
+#define CLAIM_plain_store_first_PADDED	0	/* every slot in [1, count] holds a record */
 #define CLAIM_plain_store_first_ORIGIN	"Linux kernel/kcov.c v5.x; NetBSD subr_kcov.c; FreeBSD kern_kcov.c trace_pc()"
 /* traced path: no atomic; tests/test_shape.py checks it */
 #define CLAIM_plain_store_first_SHAPE	"atomic=0 calls=0"

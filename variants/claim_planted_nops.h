@@ -10,6 +10,7 @@
  * of the hook.
  */
 #define CLAIM_planted_nops_SHAREABLE	0
+#define CLAIM_planted_nops_PADDED	0	/* every slot in [1, count] holds a record */
 #define CLAIM_planted_nops_ORIGIN	"kcovbench: planted-effect control (Linux count-first claim + nops)"
 /* traced path: no atomic; tests/test_shape.py checks it */
 #define CLAIM_planted_nops_SHAPE	"atomic=0 calls=0"

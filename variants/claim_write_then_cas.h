@@ -13,6 +13,7 @@
  * its own CPU.
  */
 #define CLAIM_write_then_cas_SHAREABLE	0
+#define CLAIM_write_then_cas_PADDED	0	/* every slot in [1, count] holds a record */
 #define CLAIM_write_then_cas_ORIGIN	"FreeBSD sys/kern/kern_kcov.c trace_cmp()"
 /* traced path: a locked RMW per record; tests/test_shape.py checks it */
 #define CLAIM_write_then_cas_SHAPE	"atomic=1 calls=0"

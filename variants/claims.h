@@ -14,6 +14,8 @@
 #include "claim_fadd.h"
 #include "claim_broken_racy.h"
 #include "claim_planted_nops.h"
+#include "claim_owner_plain.h"
+#include "claim_chunk.h"
 
 #define KCB_PAIRS(X)									\
 	X(cas,			"cas",			cas, cas, 0)			\
@@ -23,4 +25,7 @@
 	X(fadd,			"fadd",			fadd, fadd, 0)			\
 	X(store_first_wcas,	"plain-store-first+write-then-cas", plain_store_first, write_then_cas, 0) \
 	X(broken_racy,		"broken-racy",		broken_racy, broken_racy, KCB_CONTROL_BROKEN) \
-	X(planted_nops,		"planted-nops",		planted_nops, planted_nops, KCB_CONTROL_PLANTED)
+	X(planted_nops,		"planted-nops",		planted_nops, planted_nops, KCB_CONTROL_PLANTED) \
+	X(owner_plain,		"owner-plain",		owner_plain, owner_plain, KCB_PROPOSAL) \
+	X(chunk,		"chunk",		chunk, chunk, KCB_PROPOSAL)	\
+	X(owner_plain_broken,	"owner-plain-broken",	owner_plain_broken, owner_plain_broken, KCB_CONTROL_BROKEN)

@@ -9,3 +9,10 @@
 	X("linux-5.x",		lnx,		plain_store_first)	\
 	X("freebsd",		freebsd,	store_first_wcas)	\
 	X("netbsd",		netbsd,		plain_store_first)
+
+/* Proposals (marked so in `list` and every table): X("name", front end,
+ * pair), each the upstream configuration it would patch with one part
+ * replaced. */
+#define KCB_PROPOSED_CONFIGS(X)						\
+	X("proposed-openbsd",	obsd_149,	owner_plain)		\
+	X("proposed-linux",	lnx_once,	plain_count_first)

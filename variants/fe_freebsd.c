@@ -33,6 +33,7 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	if (info->mode != mode)
 		return false;
 	*s = kcb_sink_of(info);
+	s->t = td;
 	return true;
 }
 

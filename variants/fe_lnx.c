@@ -24,25 +24,7 @@
  * each call re-reading current and preempt_count (results/fidelity). */
 #define FE_CMP_CALL		1
 
-static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
-{
-	struct kcb_task *t = kcb_current();
-	unsigned int m;
-
-	if (!kcb_in_task() && !(kcb_in_softirq_really() && t->kcov_softirq))
-		return false;
-	m = READ_ONCE(t->kcov_mode);
-	barrier();
-	if (m != (unsigned int)mode)
-		return false;
-	s->buf = t->kcov_area;
-	s->nwords = t->kcov_size;
-	s->nmemb = t->kcov_nmemb;
-	return true;
-}
-
-/* canonicalize_ip(): image-relative PCs under KASLR */
-#define FE_PC(ret)		((ret) - kcb_kaslr_offset())
+#include "lnx_check.h"
 
 /* Cost shape of the traced path (tests/test_shape.py holds both builds to
  * it): current and preempt_count() per hook; trace_switch calls the

@@ -16,18 +16,21 @@
 
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {
+	struct kcb_task *l;
 	struct kcb_dev *kd;
 
 	if (unlikely(READ_ONCE(kcb_cold)))
 		return false;
 	if (kcb_curcpu()->nb_idepth >= 0)
 		return false;
-	kd = kcb_current()->kd;			/* curlwp->l_kcov */
+	l = kcb_current();			/* curlwp */
+	kd = l->kd;				/* curlwp->l_kcov */
 	if (likely(kd == NULL))
 		return false;
 	if (!kd->enabled || kd->silenced || kd->mode != mode)
 		return false;
 	*s = kcb_sink_of(kd);
+	s->t = l;
 	return true;
 }
 

@@ -25,11 +25,13 @@
 
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {
+	struct kcb_task *p;
 	struct kcb_dev *kd;
 
 	if (unlikely(READ_ONCE(kcb_cold)))
 		return false;
-	kd = kcb_curcpu()->curtask->kd;		/* curproc->p_kd */
+	p = kcb_curcpu()->curtask;		/* curproc */
+	kd = p->kd;				/* p->p_kd */
 	if (likely(kd == NULL) || kd->mode != mode)
 		return false;
 	if (unlikely(READ_ONCE(kcb_panicstr) || READ_ONCE(kcb_db_active)))
@@ -37,6 +39,7 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	if (kcb_curcpu()->idepth > 0 && kd->intr == 0)	/* inintr() */
 		return false;
 	*s = kcb_sink_of(kd);
+	s->t = p;
 	return true;
 }
 

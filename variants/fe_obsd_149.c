@@ -17,12 +17,14 @@
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {
 	struct kcb_cpu *ci;
+	struct kcb_task *p;
 	struct kcb_dev *kd;
 
 	if (unlikely(READ_ONCE(kcb_cold)))
 		return false;
 	ci = kcb_curcpu();
-	kd = ci->curtask->kd;
+	p = ci->curtask;
+	kd = p->kd;
 	if (likely(kd == NULL) || kd->mode != mode)
 		return false;
 	if (unlikely(READ_ONCE(kcb_panicstr) || READ_ONCE(kcb_db_active)))
@@ -30,6 +32,7 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	if (ci->idepth > 0 && kd->intr == 0)
 		return false;
 	*s = kcb_sink_of(kd);
+	s->t = p;
 	return true;
 }
 

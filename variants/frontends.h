@@ -4,5 +4,6 @@
 	X(obsd_148)		\
 	X(obsd_149)		\
 	X(lnx)		\
+	X(lnx_once)	\
 	X(freebsd)		\
 	X(netbsd)

@@ -38,8 +38,13 @@ const struct kcb_pair *kcb_pair(int i)
 
 #define DECL_CONFIG(name, fe, pair) extern const struct kcb_combo kcb_##fe##__##pair##__combo;
 KCB_CONFIGS(DECL_CONFIG)
-#define REF_CONFIG(name, fe, pair)	{ name, &kcb_##fe##__##pair##__combo },
-const struct kcb_config kcb_configs[] = { KCB_CONFIGS(REF_CONFIG) };
+KCB_PROPOSED_CONFIGS(DECL_CONFIG)
+#define REF_CONFIG(name, fe, pair)	{ name, &kcb_##fe##__##pair##__combo, 0 },
+#define REF_PROPOSED(name, fe, pair)	{ name, &kcb_##fe##__##pair##__combo, 1 },
+const struct kcb_config kcb_configs[] = {
+	KCB_CONFIGS(REF_CONFIG)
+	KCB_PROPOSED_CONFIGS(REF_PROPOSED)
+};
 const int kcb_nconfigs = sizeof(kcb_configs) / sizeof(kcb_configs[0]);
 
 const struct kcb_combo *kcb_find(const char *name)

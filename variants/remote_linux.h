@@ -113,7 +113,7 @@ static inline void lnx_task_softirq_restore(struct kcb_task *t)
  * kcov->lock; the rest is counted in owner->lost. */
 static __always_inline void lnx_move_area(struct kcb_dev *kcov, const uint64_t *area)
 {
-	struct kcb_sink d = { kcov->buf, kcov->nwords, kcov->nmemb };
+	struct kcb_sink d = kcb_sink_of(kcov);
 
 	if (kcov->mode == KCB_MODE_TRACE_CMP)
 		claim_plain_count_first_copy(d, kcov, area, KCB_STRIDE_CMP);

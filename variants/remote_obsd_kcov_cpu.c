@@ -125,7 +125,7 @@ static struct kcov_cpu *kd_curcpu(void)
 /* kd_copy(): one claim of all src records, or none (counted lost). */
 static void kd_copy(struct kcb_dev *dst, struct kcb_dev *src)
 {
-	struct kcb_sink d = { dst->buf, dst->nwords, dst->nmemb };
+	struct kcb_sink d = kcb_sink_of(dst);
 	int stride;
 
 	if (dst->mode != src->mode) {		/* KASSERT: counted, then */
@@ -321,6 +321,7 @@ static int ob_enable(struct kcb_dev *kd, uint64_t handle, uint64_t area_words)
 	kr->state = KCB_STATE_READY;
 	kr->kd = kd;
 	kd->kr = kr;
+	kd->shared = 1;				/* still READY: kcb_dev_share() */
 	kd->state = KCB_STATE_TRACE;		/* KIOENABLE; kd->mode is set */
 	kr = NULL;
 out:

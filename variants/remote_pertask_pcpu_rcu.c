@@ -311,7 +311,7 @@ static void pr_fini(struct kcb_remote_stats *st)
 
 const struct kcb_remote_ops kcb_remote_pertask_pcpu_rcu = {
 	.name = "pertask-pcpu-rcu",
-	.origin = "PROPOSAL: Linux kernel/kcov.c + v4, per-CPU area pools, RCU "
+	.origin = "patch to Linux kernel/kcov.c + v4: per-CPU area pools, RCU "
 	    "handle lookup, kcov->lock with irqsave in stop",
 	.config = "linux",
 	.lookup = "rcu-hash16",

@@ -17,7 +17,9 @@
  *			loaded once, the const bit ORed into the value, one
  *			trace_cmp(SIZE(n), val | CONST, case) per case until
  *			one returns false (needs FE_INDIRECT)
- *   fe_lookup(mode, &sink)  true if this context may record in mode
+ *   FE_PROPOSAL	1 for a front end of ours (a proposal)
+ *   fe_lookup(mode, &sink)  true if this context may record in mode; fills
+ *			the sink, its writer task (sink.t) included
  *   FE_PC(ret)		optional: the PC to store for a return address
  *
  * Each pair gets the eleven __sanitizer_cov_* hooks as real out-of-line
@@ -32,6 +34,9 @@
 #ifndef FE_SWITCH_VAL_CONST
 #define FE_SWITCH_VAL_CONST	0
 #endif
+#ifndef FE_PROPOSAL
+#define FE_PROPOSAL		0
+#endif
 #ifndef FE_CMP_CALL
 #define FE_CMP_CALL		0
 #endif
@@ -43,7 +48,7 @@
 #define KCB_RET_IP()		((uintptr_t)__builtin_return_address(0))
 #define KCB_HOOK		kcb_notrace kcb_noinline
 
-const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = { FE_NAME, FE_ORIGIN };
+const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = { FE_NAME, FE_ORIGIN, FE_PROPOSAL };
 
 #define KCB_CMP_HOOK(P, name, T, type)					\
 KCB_HOOK void KCB_SYM(FE, P, name)(T a1, T a2)				\
@@ -188,7 +193,8 @@ kcb_noinline void KCB_SYM(FE, P, move)(struct kcb_dev *dst,		\
 static const struct kcb_pair KCB_SYM(FE, P, pairdesc) = {			\
 	pname, CLAIM_##pcc##_ORIGIN, CLAIM_##cmpc##_ORIGIN,			\
 	CLAIM_##pcc##_SHAREABLE, CLAIM_##cmpc##_SHAREABLE,			\
-	control == KCB_CONTROL_BROKEN, control == KCB_CONTROL_PLANTED	\
+	control == KCB_CONTROL_BROKEN, control == KCB_CONTROL_PLANTED,	\
+	control == KCB_PROPOSAL, CLAIM_##pcc##_PADDED, CLAIM_##cmpc##_PADDED	\
 };										\
 const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 	.fe = &KCB_CAT(kcb_fe_, FE),						\

@@ -11,6 +11,7 @@
 struct kcb_frontend {
 	const char *name;		/* "obsd-1.49" */
 	const char *origin;		/* OS, file, revision */
+	int proposal;			/* ours, not upstream's */
 };
 
 struct kcb_pair {
@@ -19,11 +20,15 @@ struct kcb_pair {
 	int shareable_pc, shareable_cmp; /* safe for many writers on one buffer */
 	int broken;			/* the deliberately broken control */
 	int planted;			/* the planted-effect control */
+	int proposal;			/* ours, not upstream's */
+	int padded_pc, padded_cmp;	/* a reader skips zero records */
 };
 
 /* claims.h's last column: a control, never a design. */
 #define KCB_CONTROL_BROKEN	1
 #define KCB_CONTROL_PLANTED	2
+/* ... or a proposal: a design of ours, never mixed with upstream rows. */
+#define KCB_PROPOSAL		3
 
 /* One front end with one claim pair: the hooks, as the compiler calls them,
  * and the loops that call them directly (refscale-style). */
@@ -53,8 +58,9 @@ struct kcb_combo {
 };
 
 struct kcb_config {
-	const char *name;		/* upstream configuration */
+	const char *name;		/* upstream configuration, or proposed-* */
 	const struct kcb_combo *combo;
+	int proposal;			/* a proposal's configuration */
 };
 
 extern const int kcb_ncombos;
@@ -65,6 +71,12 @@ extern const int kcb_nconfigs;
 extern const struct kcb_frontend *const kcb_frontends[];
 extern const int kcb_nfrontends;
 extern const int kcb_npairs;
+
+/* True if any part of c is a proposal. */
+static inline int kcb_combo_proposal(const struct kcb_combo *c)
+{
+	return c->fe->proposal || c->pair->proposal;
+}
 
 /* Look up "config" or "frontend/pair" (e.g. "netbsd/cas"); NULL if none. */
 const struct kcb_combo *kcb_find(const char *name);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The workload once per upstream configuration: build.ninja (and the
+ * The workload once per configuration (upstream and proposed): build.ninja (and the
  * module's Kbuild) copy the instrumented object with objcopy, renaming
  * __sanitizer_cov_* to that configuration's hooks and kcb_workload to
  * kcb_workload__<fe>__<pair>.  "none" is the uninstrumented build.
@@ -12,6 +12,7 @@
 
 #define KCB_WL_DECL(name, fe, pair) uint64_t kcb_workload__##fe##__##pair(uint64_t, void *);
 KCB_CONFIGS(KCB_WL_DECL)
+KCB_PROPOSED_CONFIGS(KCB_WL_DECL)
 uint64_t kcb_workload__none(uint64_t, void *);
 
 struct kcb_workload_variant {
@@ -20,6 +21,7 @@ struct kcb_workload_variant {
 };
 
 #define KCB_WL_ENTRY(name, fe, pair) { name, kcb_workload__##fe##__##pair },
-#define KCB_WORKLOAD_VARIANTS { KCB_CONFIGS(KCB_WL_ENTRY) { "none", kcb_workload__none } }
+#define KCB_WORKLOAD_VARIANTS { KCB_CONFIGS(KCB_WL_ENTRY) KCB_PROPOSED_CONFIGS(KCB_WL_ENTRY) \
+	{ "none", kcb_workload__none } }
 
 #endif

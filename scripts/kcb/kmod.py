@@ -101,10 +101,21 @@ def _flat(lists):
     return None if lists is None else [x for sub in lists for x in sub]
 
 
-def upstream_configs():
-    """The upstream configurations, from variants/configs.h as Kbuild reads it."""
+def _configs_of(macro):
     with open(CONFIGS_H) as f:
-        return re.findall(r'^\s*X\("([^"]+)"', f.read(), re.M)
+        text = f.read()
+    body = text.split("#define %s(X)" % macro, 1)[1].split("\n\n", 1)[0]
+    return re.findall(r'^\s*X\("([^"]+)"', body, re.M)
+
+
+def upstream_configs():
+    """The upstream configurations, from variants/configs.h's KCB_CONFIGS."""
+    return _configs_of("KCB_CONFIGS")
+
+
+def proposed_configs():
+    """The proposals' configurations (KCB_PROPOSED_CONFIGS)."""
+    return _configs_of("KCB_PROPOSED_CONFIGS")
 
 
 def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,
@@ -112,7 +123,7 @@ def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,
     """One spec line per config x mode x thread count; the workload only
     exists for upstream configurations (and empty: uninstrumented).  With
     cpus (a placement's pin order), N kthreads take its first N CPUs."""
-    workload_ok = set(upstream_configs()) | {"empty"}
+    workload_ok = set(upstream_configs()) | set(proposed_configs()) | {"empty"}
     out = []
     for c in configs:
         for m in modes:
@@ -290,10 +301,10 @@ def main(a):
         raise UsageError("--repetitions x (--duration + --warmup) must stay within %d s "
                          "(the module's bound on one run)" % (RUN_MS_MAX // 1000))
     configs = _flat(a.configs) or upstream_configs()
-    if "all" in configs:        # as `run`: every front end x pair but the controls
+    if "all" in configs:        # as `run`: every upstream front end x pair, no controls
         _, fes, pairs = binary.names()
         configs = [f + "/" + p for f in fes for p in pairs
-                   if p not in ("broken-racy", "planted-nops")]
+                   if p not in results.CONTROLS and not results.is_proposal(f + "/" + p)]
     configs = ["empty"] + [c for c in configs if c != "empty"]
     modes = binary.expand_modes(_flat(a.modes) or ["pertask"])
     ncpus = a.smp if a.qemu else os.cpu_count()

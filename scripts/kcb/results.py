@@ -17,7 +17,18 @@ METRICS = ("ns_per_op", "cycles_per_op", "instructions_per_op")
 
 # Claim pairs that are controls, not designs (`kcovbench list` marks them,
 # tests/test_cli.py checks this list against it): every table says so.
-CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL"}
+CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL",
+            "owner-plain-broken": "BROKEN CONTROL"}
+# Proposals: front ends, pairs, configurations and remote designs of ours
+# (`kcovbench list` marks them [PROPOSAL]; tests/test_cli.py checks this
+# list against it).  A row with any of them in its name is a proposal's.
+PROPOSALS = {"linux-switch-once", "owner-plain", "chunk", "proposed-openbsd",
+             "proposed-linux", "pertask-pcpu-rcu"}
+
+
+def is_proposal(config):
+    """True if config ("proposed-linux", "obsd-1.49/chunk") names a proposal."""
+    return any(p in PROPOSALS for p in re.split(r"[/+:]", config))
 
 
 class Bench:
@@ -37,6 +48,9 @@ class Bench:
         self.control = CONTROLS.get(self.config.rsplit("/", 1)[-1])
         if self.control:
             self.row += " [%s]" % self.control
+        self.proposal = not self.control and is_proposal(self.config)
+        if self.proposal:
+            self.row += " [PROPOSAL]"
         self.order = (0, 0)         # GB's registration order, set by load()
         self.values = {}            # counter -> its value in each repetition
         self.unpinned = False       # some thread did not run where it was pinned
