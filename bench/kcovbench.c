@@ -91,9 +91,9 @@ int main(int argc, char **argv)
 		return ops_main(argc - 1, argv + 1);
 	fprintf(stderr,
 	    "usage: kcovbench list\n"
-	    "       kcovbench bench [--configs=A,B|all] [--modes=pertask,shared,cmp,workload,switch,switchN[-pc]]\n"
+	    "       kcovbench bench [--configs=A,B|all|proposals] [--modes=pertask,shared,cmp,workload,switch,switchN[-pc]]\n"
 	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
-	    "                       [--buffer-words=N|batch]\n"
+	    "                       [--buffer-words=N|batch] [--chunk-records=K]\n"
 	    "                       [--placement=smt|core|llc|node|spread|list:0,4]\n"
 	    "                       [--oversubscribe]\n"
 	    "                       [--remote=all|none|A,B] [--lookups=all|none|A,B]\n"

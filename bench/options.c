@@ -54,6 +54,16 @@ static int parse_configs(char *list, struct bench_opts *o)
 		}
 		return 0;
 	}
+	if (!strcmp(list, "proposals")) {	/* every proposal's configuration */
+		o->combos = calloc(kcb_nconfigs, sizeof(*o->combos));
+		o->names = calloc(kcb_nconfigs, sizeof(*o->names));
+		for (i = 0; i < kcb_nconfigs; i++)
+			if (kcb_configs[i].proposal) {
+				o->combos[o->ncombos] = kcb_configs[i].combo;
+				o->names[o->ncombos++] = kcb_configs[i].name;
+			}
+		return 0;
+	}
 	n = split(list, names, 512);
 	o->combos = calloc(n, sizeof(*o->combos));
 	o->names = calloc(n, sizeof(*o->names));
@@ -192,6 +202,18 @@ static int parse_buffer(const char *s, struct bench_opts *o)
 	return 0;
 }
 
+/* The chunk claim's K (records per CAS), for measuring its knee. */
+static int parse_chunk(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end || v < 1 || v > 4096)
+		return bad("chunk records (1 .. 4096)", s);
+	kcb_chunk_records = v;
+	return 0;
+}
+
 int bench_parse(int *argc, char **argv, struct bench_opts *o)
 {
 	char configs[4096], *arg;
@@ -226,6 +248,8 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 			err = parse_seconds("window (seconds)", OPT("--window="), &o->window_ns);
 		else if (OPT("--warmup="))
 			err = parse_seconds("warmup (seconds)", OPT("--warmup="), &o->warmup_ns);
+		else if (OPT("--chunk-records="))
+			err = parse_chunk(OPT("--chunk-records="));
 		else if (OPT("--buffer-words="))
 			err = parse_buffer(OPT("--buffer-words="), o);
 		else if (!strncmp(arg, "--benchmark_", 12))

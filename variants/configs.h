@@ -15,4 +15,5 @@
  * replaced. */
 #define KCB_PROPOSED_CONFIGS(X)						\
 	X("proposed-openbsd",	obsd_149,	owner_plain)		\
+	X("proposed-openbsd-chunk", obsd_149,	chunk)			\
 	X("proposed-linux",	lnx_once,	plain_count_first)

@@ -81,8 +81,10 @@ def add_arguments(p):
     lst = dict(nargs="+", action="extend", default=None)
     p.add_argument("--configs", metavar="CONFIG", **lst,
                    type=_items("config", str, lambda v: True, ""),
-                   help="upstream config names, FRONTEND/PAIR, empty or all "
-                        "(default: the 6 upstream configs; empty always runs)")
+                   help="upstream config names, FRONTEND/PAIR, empty, all (every "
+                        "upstream front end x pair) or proposals (every proposal's "
+                        "config, marked [PROPOSAL]) (default: the 6 upstream configs; "
+                        "empty always runs)")
     p.add_argument("--modes", metavar="MODE", **lst,
                    type=_items("mode", str, lambda v: v in binary.MODES,
                                "modes are " + ", ".join(binary.MODES)),
@@ -117,6 +119,10 @@ def add_arguments(p):
                    help="each thread's own buffer, count word included, emptied only "
                         "when full (default: the binary's, syzkaller's 262144); batch: "
                         "room for one batch, emptied after each (stays in L1)")
+    p.add_argument("--chunk-records", metavar="K",
+                   type=_number(int, "chunk records", lambda v: 1 <= v <= 4096, "must be 1..4096"),
+                   help="records the chunk claim (a proposal) reserves per CAS "
+                        "(default: the binary's, 32)")
     p.add_argument("--repetitions", metavar="N", default=DEFAULT_REPETITIONS,
                    type=_number(int, "repetitions", lambda v: v > 0, "must be at least 1"),
                    help="repetitions per benchmark; compare wants 9+ (default: %(default)s)")
@@ -159,6 +165,8 @@ def _bench_args(a, ncpus):
         args.append("--oversubscribe")
     if a.buffer_words is not None:
         args.append("--buffer-words=%s" % a.buffer_words)
+    if a.chunk_records is not None:
+        args.append("--chunk-records=%d" % a.chunk_records)
     args += ["--window=%g" % a.duration, "--warmup=%g" % a.warmup, "--benchmark_repetitions=%d" % a.repetitions]
     if not a.no_interleave:
         # A burst of other work then lands on a few repetitions of many
