@@ -28,5 +28,7 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o);
 
 /* `kcovbench ops`: a fixed number of hook calls, for instruction counts. */
 int ops_main(int argc, char **argv);
+/* `kcovbench unique-shrink [CONFIG]` (shrink.c) */
+int shrink_main(int argc, char **argv);
 
 #endif

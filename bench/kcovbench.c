@@ -89,6 +89,8 @@ int main(int argc, char **argv)
 		return topo_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "ops"))
 		return ops_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "unique-shrink"))
+		return shrink_main(argc - 1, argv + 1);
 	fprintf(stderr,
 	    "usage: kcovbench list\n"
 	    "       kcovbench bench [--configs=A,B|all|proposals] [--modes=pertask,shared,cmp,workload,switch,switchN[-pc]]\n"
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 	    "                       [--remote-records=N]\n"
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
 	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]] [--ops=N]\n"
+	    "       kcovbench unique-shrink [CONFIG]   (one workload round: records vs distinct PCs)\n"
 	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n"
 	    "       kcovbench topology [--placement=CLASS] [--root=SYSFS]\n");
 	return 2;

@@ -10,6 +10,7 @@ const char *const kcb_mode_names[MODE_MAX] = {
 	"pertask", "shared", "cmp", "workload",
 	"switch4", "switch16", "switch64", "switch256",
 	"switch4-pc", "switch16-pc", "switch64-pc", "switch256-pc",
+	"guard-first", "guard-repeat",
 };
 
 int kcb_mode_find(const char *name)
@@ -61,6 +62,24 @@ int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
 		if (!r->workload)
 			return -EINVAL;
 	}
+	if (mode == MODE_GUARD_FIRST || mode == MODE_GUARD_REPEAT) {
+		uint32_t i;
+
+		if (!c || !c->loop_guard)
+			return c ? -EINVAL : 0;	/* the empty hook runs trace_pc */
+		r->guards = kcb_zalloc(KCB_GUARD_SITES * sizeof(*r->guards));
+		if (!r->guards)
+			return -ENOMEM;
+		/* indices given in order, so the batch knows their words */
+		for (i = 0; i < KCB_GUARD_SITES; i++)
+			kcb_guard_init(&r->guards[i]);
+		if (r->guards[KCB_GUARD_SITES - 1] >= KCB_GUARD_BITS) {
+			kcb_free(r->guards);
+			r->guards = NULL;
+			return -ENOSPC;
+		}
+		return 0;
+	}
 	if (mode == MODE_SHARED && c) {
 		int err = kcb_dev_init(&r->owner, KCB_SHARED_WORDS);
 
@@ -97,6 +116,8 @@ void mode_run_fini(struct mode_run *r)
 		kcb_dev_fini(&r->owner);
 	kcb_free(r->cases);
 	r->cases = NULL;
+	kcb_free(r->guards);
+	r->guards = NULL;
 }
 
 int mode_thread_init(struct mode_run *r, struct mode_thread *t)
@@ -118,7 +139,14 @@ int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 		t->scratch = NULL;
 		return err;
 	}
-	if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
+	if (r->guards) {
+		t->bitmap = kcb_zalloc(KCB_GUARD_BITS / 8);
+		if (!t->bitmap) {
+			kcb_dev_fini(&t->own);
+			return -ENOMEM;
+		}
+		kcb_task_enable_unique(task, &t->own, t->bitmap, KCB_GUARD_BITS);
+	} else if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
 		kcb_task_attach(task, &r->owner);
 	else
 		kcb_task_enable(task, &t->own, r->mode == MODE_CMP ||
@@ -134,4 +162,6 @@ void mode_thread_fini(struct mode_run *r, struct mode_thread *t)
 	kcb_dev_fini(&t->own);
 	kcb_free(t->scratch);
 	t->scratch = NULL;
+	kcb_free(t->bitmap);
+	t->bitmap = NULL;
 }

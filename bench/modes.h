@@ -15,7 +15,13 @@ enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_WORKLOAD,
 	 * comparisons compiled in, not recorded, so only the lookups cost) */
 	MODE_SWITCH4, MODE_SWITCH16, MODE_SWITCH64, MODE_SWITCH256,
 	MODE_SWITCH4_PC, MODE_SWITCH16_PC, MODE_SWITCH64_PC, MODE_SWITCH256_PC,
+	/* the unique mode (front ends with trace_pc_guard): KCB_GUARD_SITES
+	 * guards in turn, each batch a first call of each (bitmap cleared),
+	 * or only repeated calls (bits already set: nothing recorded) */
+	MODE_GUARD_FIRST, MODE_GUARD_REPEAT,
 	MODE_MAX };
+#define KCB_GUARD_SITES		1024	/* = KCB_BATCH: one call of each per batch */
+#define KCB_GUARD_BITS		(1u << 16)	/* the bitmap: room for every index given */
 #define KCB_SWITCH_MAX	256
 
 /* A switch mode's number of cases, or 0 for any other mode. */
@@ -67,12 +73,14 @@ struct mode_run {
 	uint64_t *cases;		/* [I] switch modes: {n, 32, case...} */
 	uint64_t buf_words;		/* [I] own buffer's words, or KCB_BUFFER_BATCH */
 	struct kcb_dev owner;		/* [a] MODE_SHARED: the one buffer */
+	uint32_t *guards;		/* [a] guard modes: KCB_GUARD_SITES guards */
 };
 
 /* One thread's part. */
 struct mode_thread {
 	struct kcb_dev own;		/* its private buffer */
 	void *scratch;			/* MODE_WORKLOAD's memory */
+	uint64_t *bitmap;		/* guard modes: KCB_GUARD_BITS bits */
 	uint64_t sum;			/* workload checksums: kept, so used */
 };
 
@@ -133,6 +141,19 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 	}
 	if (!c) {
 		kcb_empty_loop_pc(KCB_BATCH);
+		return KCB_BATCH;
+	}
+	if (r->guards) {
+		if (r->mode == MODE_GUARD_FIRST) {
+			/* clear the words the guards' bits are in: ~17 stores
+			 * per batch of 1024 calls */
+			uint32_t lo = r->guards[0] / 64, hi = r->guards[KCB_GUARD_SITES - 1] / 64;
+
+			for (uint32_t w = lo; w <= hi; w++)
+				t->bitmap[w] = 0;
+		}
+		c->loop_guard(KCB_BATCH, r->guards, KCB_GUARD_SITES - 1);
+		mode_own_reset(own, KCB_STRIDE_PC);
 		return KCB_BATCH;
 	}
 	switch (r->mode) {

@@ -4,7 +4,7 @@
  * one pinned thread, for instruction counts (callgrind's
  * --toggle-collect='kcb_*__loop_*', or perf stat --control).  No timing.
  *
- *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]] [--ops=N]
+ *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|guard-repeat] [--ops=N]
  *                 [--perf-ctl=CTL_FIFO,ACK_FIFO]
  */
 #include <fcntl.h>
@@ -32,7 +32,9 @@ int ops_main(int argc, char **argv)
 	uint64_t n = 1 << 20, i;
 	const struct kcb_combo *c;
 	struct kcb_dev own, owner;
-	int ctl = -1, ack = -1, cmp, shared;
+	int ctl = -1, ack = -1, cmp, shared, guard;
+	static uint32_t guards[KCB_GUARD_SITES];
+	static uint64_t bitmap[KCB_GUARD_BITS / 64];
 	uint64_t sw, cases[2 + KCB_SWITCH_MAX];
 	char *end;
 
@@ -76,7 +78,13 @@ int ops_main(int argc, char **argv)
 	cmp = !strcmp(mode, "cmp");
 	shared = !strcmp(mode, "shared");
 	sw = mode_switch_cases(kcb_mode_find(mode));
-	if (!cmp && !shared && !sw && strcmp(mode, "pertask")) {
+	guard = kcb_mode_find(mode) == MODE_GUARD_FIRST ? 1 :
+	    kcb_mode_find(mode) == MODE_GUARD_REPEAT ? 2 : 0;
+	if (guard && (!c || !c->loop_guard)) {
+		fprintf(stderr, "kcovbench ops: %s has no trace_pc_guard\n", config);
+		return 2;
+	}
+	if (!cmp && !shared && !sw && !guard && strcmp(mode, "pertask")) {
 		fprintf(stderr, "kcovbench ops: bad mode '%s'\n", mode);
 		return 2;
 	}
@@ -98,6 +106,11 @@ int ops_main(int argc, char **argv)
 		owner.state = KCB_STATE_TRACE;
 		owner.enabled = 1;
 		kcb_task_attach(kcb_current(), &owner);
+	} else if (guard) {
+		for (i = 0; i < KCB_GUARD_SITES; i++)
+			kcb_guard_init(&guards[i]);
+		kcb_task_enable_unique(kcb_current(), &own, bitmap, KCB_GUARD_BITS);
+		c->loop_guard(BATCH, guards, KCB_GUARD_SITES - 1);	/* bits set */
 	} else {
 		kcb_task_enable(kcb_current(), &own, cmp ? KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
 	}
@@ -112,8 +125,12 @@ int ops_main(int argc, char **argv)
 		WRITE_ONCE(own.buf[0], 0);
 	}
 	for (i = 0; !sw && i < n; i += BATCH) {
+		if (guard == 1)		/* every call a guard's first */
+			memset(bitmap, 0, sizeof(bitmap));
 		if (!c)
 			kcb_empty_loop_pc(BATCH);
+		else if (guard)
+			c->loop_guard(BATCH, guards, KCB_GUARD_SITES - 1);
 		else if (cmp)
 			c->loop_cmp(BATCH, 0);
 		else

@@ -27,6 +27,8 @@
 #define KCB_MODE_NONE		0
 #define KCB_MODE_TRACE_PC	2
 #define KCB_MODE_TRACE_CMP	3
+/* Potapenko's unique mode (proposal, not merged): one PC per guard. */
+#define KCB_MODE_TRACE_UNIQUE_PC	4
 /* Linux ORs this in while a task is switched out (KCOV_IN_CTXSW). */
 #define KCB_MODE_IN_CTXSW	(1u << 30)
 
@@ -88,6 +90,9 @@ struct kcb_task {
 	int		 kcov_sequence;	/* [o] */
 	int		 kcov_softirq;	/* [o] remote section in softirq */
 	int		 kcov_shared;	/* [o] kcov->shared, for the owner-plain claim */
+	/* The unique mode (proposal): a bit per guard index seen. */
+	uint64_t	*kcov_bitmap;	/* [o] */
+	uint64_t	 kcov_bitmap_bits;	/* [o] */
 	/* The chunk claim (proposal): this task's reserved, unfilled slots
 	 * [ck_pos, ck_end) of ck_buf; closed (zero-filled) on detach. */
 	uint64_t	*ck_buf;	/* [o] */
@@ -156,6 +161,37 @@ void kcb_task_disable(struct kcb_task *t);
  * before tracing starts (-EBUSY otherwise), so kd->shared cannot change
  * under a hook. */
 int  kcb_dev_share(struct kcb_dev *kd);
+/* The unique mode: t traces into kd, recording a guard's PC only the first
+ * time its bit in bitmap (bits long, zeroed by the caller) is clear. */
+void kcb_task_enable_unique(struct kcb_task *t, struct kcb_dev *kd,
+    uint64_t *bitmap, uint64_t bits);
+/* Give an unset guard its index (1, 2, ...; 0 means unset), once. */
+uint32_t kcb_guard_init(uint32_t *guard);
+
+/*
+ * __sanitizer_cov_trace_pc_guard()'s test in the unique mode: true if this
+ * guard's PC is to be recorded.  The test-and-set is not atomic: only t
+ * and interrupts on its CPU touch t's bitmap, and an interrupt between
+ * the test and the set records the PC twice, never loses it.  An index
+ * past the bitmap records every time.
+ */
+static __always_inline bool kcb_guard_first(struct kcb_task *t, uint32_t *guard)
+{
+	uint32_t idx = READ_ONCE(*guard);
+	uint64_t *w, bit;
+
+	if (unlikely(!idx))
+		idx = kcb_guard_init(guard);
+	if (unlikely(idx >= t->kcov_bitmap_bits))
+		return true;
+	w = &t->kcov_bitmap[idx / 64];
+	bit = 1ull << (idx % 64);
+	if (*w & bit)
+		return false;
+	*w |= bit;
+	return true;
+}
+
 /* The chunk claim's tunable: records reserved per atomic (kcb_common.c). */
 extern uint64_t kcb_chunk_records;	/* [I] while tracing */
 /* Close t's open chunk: zero its unfilled slots, forget it. */

@@ -41,6 +41,25 @@ void kcb_dev_reset(struct kcb_dev *kd)
  * (results/proposals/chunk-k.txt). */
 uint64_t kcb_chunk_records = 32;
 
+/* [a] the last guard index given out */
+static uint32_t kcb_guard_last;
+
+uint32_t kcb_guard_init(uint32_t *guard)
+{
+	uint32_t idx = (uint32_t)kcb_fetch_add_u32(&kcb_guard_last, 1) + 1;
+	uint32_t was = kcb_cmpxchg_u32(guard, 0, idx);
+
+	return was ? was : idx;		/* another CPU gave it one first */
+}
+
+void kcb_task_enable_unique(struct kcb_task *t, struct kcb_dev *kd,
+    uint64_t *bitmap, uint64_t bits)
+{
+	t->kcov_bitmap = bitmap;
+	t->kcov_bitmap_bits = bits;
+	kcb_task_enable(t, kd, KCB_MODE_TRACE_UNIQUE_PC);
+}
+
 int kcb_dev_share(struct kcb_dev *kd)
 {
 	if (kd->state != KCB_STATE_READY)
@@ -98,6 +117,8 @@ void kcb_task_disable(struct kcb_task *t)
 	kcb_chunk_close(t);
 	t->kd = NULL;
 	t->kcov_shared = 0;
+	t->kcov_bitmap = NULL;
+	t->kcov_bitmap_bits = 0;
 	t->kcov = NULL;
 	t->kcov_area = NULL;
 	t->kcov_size = 0;

@@ -36,6 +36,9 @@
 
 #define kcb_cmpxchg(p, o, n)	cmpxchg((p), (o), (n))
 #define kcb_fetch_add(p, v)	((uint64_t)atomic64_fetch_add((v), (atomic64_t *)(p)))
+/* 32-bit ones, for guard variables */
+#define kcb_fetch_add_u32(p, v)	((uint32_t)atomic_fetch_add((v), (atomic_t *)(p)))
+#define kcb_cmpxchg_u32(p, o, n)	cmpxchg((uint32_t *)(p), (uint32_t)(o), (uint32_t)(n))
 #define kcb_xchg(p, v)		xchg((p), (v))
 #define kcb_load_acquire(p)	smp_load_acquire(p)
 #define kcb_store_release(p, v)	smp_store_release((p), (v))

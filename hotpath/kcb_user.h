@@ -41,6 +41,13 @@ static __always_inline uint64_t kcb_cmpxchg(uint64_t *p, uint64_t old, uint64_t 
 	return old;
 }
 #define kcb_fetch_add(p, v)	__atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+/* 32-bit ones, for guard variables */
+#define kcb_fetch_add_u32(p, v)	__atomic_fetch_add((uint32_t *)(p), (v), __ATOMIC_SEQ_CST)
+static __always_inline uint32_t kcb_cmpxchg_u32(uint32_t *p, uint32_t old, uint32_t new)
+{
+	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	return old;
+}
 #define kcb_xchg(p, v)		__atomic_exchange_n((p), (v), __ATOMIC_SEQ_CST)
 #define kcb_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define kcb_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)

@@ -172,10 +172,10 @@ def shape(insns, seg, costf=None):
 
 ANY = re.compile(r"^[0-9a-f]+ <([\w.]+)>:$")
 CALLEE = re.compile(r"^(?:call|jmp)\s+[0-9a-f]+ <([\w.]+)>$")
-# A claim's out-of-line slow path, run once per chunk of records (the
-# chunk claim's refill): one call on the traced path, not costed whole;
-# what it costs shows in the timings.
-SLOW_PATH = re.compile(r"^claim_\w+_refill(\.\w+)?$")
+# Out-of-line slow paths: the chunk claim's refill (once per chunk of
+# records) and the unique mode's guard set-up (once per guard, ever): one
+# call on the traced path, not costed whole; their cost shows in timings.
+SLOW_PATH = re.compile(r"^(claim_\w+_refill|kcb_guard_init)(\.\w+)?$")
 
 
 def shapes(text, seg, pattern=HOOK, extra=None):
@@ -242,11 +242,12 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
 
     FE_SHAPE keys: percpu, indirect (a trace_* hook's lookup and calls);
     rt_percpu (percpu on the PREEMPT_RT kernel, where they differ);
+    guard_calls (trace_pc_guard's call to give a guard its index);
     tracer_percpu (FreeBSD's impl_* tracers, reached indirectly);
     case_percpu, case_indirect, case_calls (per case of trace_switch;
     rt_case_percpu on PREEMPT_RT where it differs).
     CLAIM_*_SHAPE keys: atomic, calls (0 or 1, per record)."""
-    cmp = hook not in ("trace_pc", "impl_pc")
+    cmp = hook not in ("trace_pc", "impl_pc", "trace_pc_guard")
     claim = cmp_claim if cmp else pc_claim
     rec = {"lock": claim.get("atomic", 0), "calls": claim.get("calls", 0)}
     none = {"lock": 0, "calls": 0}
@@ -262,6 +263,9 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
     else:
         path = dict(rec, percpu=percpu, indirect=0)
     case = None
+    if hook == "trace_pc_guard":
+        # the unique mode: a guard's first call gives it an index
+        path["calls"] = max(path["calls"], fe.get("guard_calls", 0))
     if hook == "trace_switch":
         # the whole path is one trip round the cases: the lookup, merged
         # with the first case's loads, costs what a hook's does

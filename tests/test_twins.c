@@ -26,7 +26,7 @@ static void report(const char *what, const struct kcb_combo *c, int ok)
 int main(int argc, char **argv)
 {
 	int ncpu = kcb_ncpus(), nthreads = ncpu < 2 ? 2 : ncpu, i, opt;
-	int skip_broken = 0;
+	int skip_broken = 0, unique = 0;
 	const char *filter = NULL;
 	/* Sanitizer builds run 5-20x slower: fewer records, same checks. */
 	uint64_t nrec = getenv("KCB_TEST_RECORDS") ?
@@ -62,6 +62,16 @@ int main(int argc, char **argv)
 		report("cmp-layout", c, twin_cmp_layout(c) == 0);
 		report("move-bad-count", c, twin_move_bad_count(c) == 0);
 		report("irq", c, twin_irq(c) == 0);
+		if (c->trace_pc_guard) {
+			report("unique", c, twin_unique(c) == 0);
+			unique++;
+		}
+	}
+	/* The unique mode's twin must have run where the list has it. */
+	if (!filter && !unique) {
+		fprintf(stderr, "%s: no combo has trace_pc_guard: the unique twin checked nothing\n",
+		    __FILE__);
+		failed++;
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	/* Nothing checked (an empty filter or list) is a failure, not a pass. */

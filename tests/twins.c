@@ -365,7 +365,8 @@ static const struct want *switch_records_of(const char *fe,
     const struct want *case_val, const struct want *freebsd)
 {
 	static const char *const case_val_fes[] = {
-		"linux", "linux-switch-once", "netbsd", "obsd-1.48", "obsd-1.49",
+		"linux", "linux-switch-once", "linux-unique", "netbsd", "obsd-1.48",
+		"obsd-1.49",
 	};
 	unsigned int i;
 
@@ -491,4 +492,106 @@ int twin_cmp_layout(const struct kcb_combo *c)
 	int err = kcb_parallel(1, layout_fn, &a);
 
 	return err ? 1 : a.errors;
+}
+
+/* ---- (e) the unique mode: one record per guard ---- */
+
+struct unique_arg {
+	const struct kcb_combo *c;
+	int errors;
+};
+
+#define UNIQUE_BITS	(1u << 16)
+
+static uint64_t unique_calls(const struct kcb_combo *c, struct kcb_dev *kd,
+    uint32_t *guards)
+{
+	static const int sites[] = { 0, 1, 2, 0, 1, 3, 3, 0 };
+	unsigned int i;
+
+	uint64_t n = 0, j;
+
+	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+		c->trace_pc_guard(&guards[sites[i]]);
+	if (!c->pair->padded_pc)
+		return kd->buf[0];
+	/* a padded claim: what a reader parses once the chunk is closed */
+	kcb_chunk_close(kcb_current());
+	for (j = 1; j <= kd->buf[0] && j < kd->nwords; j++)
+		n += kd->buf[j] != 0;
+	return n;
+}
+
+static void unique_fn(int idx, void *p)
+{
+	struct unique_arg *a = p;
+	const struct kcb_combo *c = a->c;
+	struct kcb_task *t = kcb_current();
+	uint32_t guards[4] = { 0 };
+	uint64_t *bitmap = kcb_zalloc(UNIQUE_BITS / 8), n, i;
+	struct kcb_dev kd;
+
+	if (idx != 0)
+		return;
+	if (!bitmap || kcb_dev_init(&kd, 64)) {
+		kcb_free(bitmap);
+		a->errors++;
+		return;
+	}
+#define UNIQUE_WANT(what, got, want) do {					\
+	if ((got) != (want)) {							\
+		kcb_log("%s/%s: unique mode: %s: %llu records, want %llu\n",	\
+		    c->fe->name, c->pair->name, what, (unsigned long long)(got),	\
+		    (unsigned long long)(want));				\
+		a->errors++;							\
+	}									\
+} while (0)
+	kcb_task_enable_unique(t, &kd, bitmap, UNIQUE_BITS);
+	n = unique_calls(c, &kd, guards);
+	UNIQUE_WANT("4 guards, 8 calls", n, 4);
+	for (i = 0; i < 4; i++)
+		if (!guards[i] || guards[i] >= UNIQUE_BITS ||
+		    (i && guards[i] == guards[i - 1])) {
+			kcb_log("%s/%s: unique mode: guard %llu has index %u\n",
+			    c->fe->name, c->pair->name, (unsigned long long)i, guards[i]);
+			a->errors++;
+		}
+	for (i = 1; i <= n && i < kd.nwords; i++)
+		if ((kd.buf[i] == 0 && !c->pair->padded_pc) || kd.buf[i] != kd.buf[1]) {
+			kcb_log("%s/%s: unique mode: record %llu is not the call site's PC\n",
+			    c->fe->name, c->pair->name, (unsigned long long)i);
+			a->errors++;
+		}
+	UNIQUE_WANT("the same guards again", unique_calls(c, &kd, guards), 4);
+	memset(bitmap, 0, UNIQUE_BITS / 8);
+	UNIQUE_WANT("after clearing the bitmap", unique_calls(c, &kd, guards), 8);
+	kcb_task_disable(t);
+	/* An index past the bitmap records every call. */
+	kcb_dev_reset(&kd);
+	kcb_task_enable_unique(t, &kd, bitmap, 1);
+	UNIQUE_WANT("bitmap too small", unique_calls(c, &kd, guards), 8);
+	/* Trace-pc mode: every call, as trace_pc; trace-cmp mode: none. */
+	kcb_dev_reset(&kd);
+	kcb_task_enable(t, &kd, KCB_MODE_TRACE_PC);
+	UNIQUE_WANT("trace-pc mode", unique_calls(c, &kd, guards), 8);
+	kcb_dev_reset(&kd);
+	kcb_task_enable(t, &kd, KCB_MODE_TRACE_CMP);
+	UNIQUE_WANT("trace-cmp mode", unique_calls(c, &kd, guards), 0);
+	kcb_task_disable(t);
+	UNIQUE_WANT("disabled", unique_calls(c, &kd, guards), 0);
+#undef UNIQUE_WANT
+	kcb_dev_fini(&kd);
+	kcb_free(bitmap);
+}
+
+int twin_unique(const struct kcb_combo *c)
+{
+	struct unique_arg a = { .c = c };
+
+	if (!c->trace_pc_guard) {
+		kcb_log("%s/%s: no trace_pc_guard: not a unique-mode front end\n",
+		    c->fe->name, c->pair->name);
+		return 1;
+	}
+	return kcb_parallel(1, unique_fn, &a) ? 1 : a.errors;
 }

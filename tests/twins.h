@@ -19,5 +19,8 @@ int twin_broken_caught(const struct kcb_combo *c, int nthreads, uint64_t nrec);
 int twin_move_bad_count(const struct kcb_combo *c);
 /* (c) trace-cmp record layout and type encoding, switch included. */
 int twin_cmp_layout(const struct kcb_combo *c);
+/* (e) The unique mode (combos with trace_pc_guard only): one record per
+ * guard, every call in trace-pc mode, none in trace-cmp mode. */
+int twin_unique(const struct kcb_combo *c);
 
 #endif

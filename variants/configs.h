@@ -16,4 +16,5 @@
 #define KCB_PROPOSED_CONFIGS(X)						\
 	X("proposed-openbsd",	obsd_149,	owner_plain)		\
 	X("proposed-openbsd-chunk", obsd_149,	chunk)			\
-	X("proposed-linux",	lnx_once,	plain_count_first)
+	X("proposed-linux",	lnx_once,	plain_count_first)	\
+	X("proposed-linux-unique", lnx_unique,	plain_count_first)

@@ -5,5 +5,6 @@
 	X(obsd_149)		\
 	X(lnx)		\
 	X(lnx_once)	\
+	X(lnx_unique)	\
 	X(freebsd)		\
 	X(netbsd)

@@ -4,6 +4,24 @@
  * 2024 form, for the front ends that share them (fe_lnx.c, and the
  * linux-switch-once proposal).  See fe_lnx.c for the origin.
  */
+/* The mode this context may record in (0 for none), as check_kcov_mode()
+ * tests one: the unique mode's hook accepts two. */
+static __always_inline unsigned int lnx_mode(struct kcb_task *t)
+{
+	if (!kcb_in_task() && !(kcb_in_softirq_really() && t->kcov_softirq))
+		return 0;
+	return READ_ONCE(t->kcov_mode);
+}
+
+static __always_inline void lnx_sink(struct kcb_task *t, struct kcb_sink *s)
+{
+	s->buf = t->kcov_area;
+	s->nwords = t->kcov_size;
+	s->nmemb = t->kcov_nmemb;
+	s->shared = t->kcov_shared;
+	s->t = t;
+}
+
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {
 	struct kcb_task *t = kcb_current();
@@ -15,12 +33,20 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 	barrier();
 	if (m != (unsigned int)mode)
 		return false;
-	s->buf = t->kcov_area;
-	s->nwords = t->kcov_size;
-	s->nmemb = t->kcov_nmemb;
-	s->shared = t->kcov_shared;
-	s->t = t;
+	lnx_sink(t, s);
 	return true;
+}
+
+/* The unique mode's hook takes trace-pc or unique mode (template.h). */
+static __always_inline unsigned int fe_lookup_guard(struct kcb_sink *s)
+{
+	struct kcb_task *t = kcb_current();
+	unsigned int m = lnx_mode(t);
+
+	barrier();
+	if (m == KCB_MODE_TRACE_PC || m == KCB_MODE_TRACE_UNIQUE_PC)
+		lnx_sink(t, s);
+	return m;
 }
 
 /* canonicalize_ip(): image-relative PCs under KASLR */

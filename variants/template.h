@@ -18,6 +18,9 @@
  *			trace_cmp(SIZE(n), val | CONST, case) per case until
  *			one returns false (needs FE_INDIRECT)
  *   FE_PROPOSAL	1 for a front end of ours (a proposal)
+ *   FE_GUARD		1 to build __sanitizer_cov_trace_pc_guard() for the
+ *			unique mode; needs fe_lookup_guard(&sink), which
+ *			returns the mode this context may record in
  *   fe_lookup(mode, &sink)  true if this context may record in mode; fills
  *			the sink, its writer task (sink.t) included
  *   FE_PC(ret)		optional: the PC to store for a return address
@@ -36,6 +39,9 @@
 #endif
 #ifndef FE_PROPOSAL
 #define FE_PROPOSAL		0
+#endif
+#ifndef FE_GUARD
+#define FE_GUARD		0
 #endif
 #ifndef FE_CMP_CALL
 #define FE_CMP_CALL		0
@@ -64,6 +70,34 @@ KCB_HOOK void KCB_SYM(FE, P, name)(T a1, T a2)				\
 	if (!CLAIM_##claim##_SHAREABLE)						\
 		kcb_spin_unlock_irqrestore(&dst->lock, f);			\
 } while (0)
+
+/* The unique mode's hook (FE_GUARD): in trace-pc mode it records as
+ * trace_pc does, in the unique mode only a guard's first call. */
+#define KCB_PAIR_GUARD(P, pname, pcc, cmpc, control)				\
+KCB_HOOK void KCB_SYM(FE, P, trace_pc_guard)(uint32_t *guard)		\
+{										\
+	uintptr_t ret = KCB_RET_IP();						\
+	struct kcb_sink s;							\
+	unsigned int m = fe_lookup_guard(&s);					\
+										\
+	if (m == KCB_MODE_TRACE_UNIQUE_PC ? kcb_guard_first(s.t, guard) :	\
+	    m == KCB_MODE_TRACE_PC)						\
+		claim_##pcc##_rec(s, KCB_STRIDE_PC, FE_PC(ret), 0, 0, 0);	\
+}										\
+kcb_noinline void KCB_SYM(FE, P, loop_guard)(uint64_t n, uint32_t *guards,	\
+    uint64_t mask)								\
+{										\
+	for (uint64_t i = 0; i < n; i++)					\
+		KCB_SYM(FE, P, trace_pc_guard)(&guards[i & mask]);		\
+}
+#if FE_GUARD
+KCB_PAIRS(KCB_PAIR_GUARD)
+#define KCB_GUARD_FIELDS(P)							\
+	.trace_pc_guard = KCB_SYM(FE, P, trace_pc_guard),			\
+	.loop_guard = KCB_SYM(FE, P, loop_guard),
+#else
+#define KCB_GUARD_FIELDS(P)
+#endif
 
 #define KCB_PAIR(P, pname, pcc, cmpc, control)				\
 static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
@@ -213,6 +247,7 @@ const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 	.loop_cmp = KCB_SYM(FE, P, loop_cmp),				\
 	.loop_switch = KCB_SYM(FE, P, loop_switch),				\
 	.move = KCB_SYM(FE, P, move),					\
+	KCB_GUARD_FIELDS(P)							\
 };
 
 KCB_PAIRS(KCB_PAIR)

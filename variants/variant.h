@@ -55,6 +55,11 @@ struct kcb_combo {
 	 * kd_copy, Linux kcov_move_area), taking dst->lock if the claim needs
 	 * it.  Overflow is added to dst->lost. */
 	void (*move)(struct kcb_dev *dst, const uint64_t *src, int stride);
+	/* The unique mode (front ends with FE_GUARD only, else NULL):
+	 * __sanitizer_cov_trace_pc_guard(), and n calls of it with guard
+	 * guards[i & mask]. */
+	void (*trace_pc_guard)(uint32_t *guard);
+	void (*loop_guard)(uint64_t n, uint32_t *guards, uint64_t mask);
 };
 
 struct kcb_config {

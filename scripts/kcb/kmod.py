@@ -36,7 +36,8 @@ from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
 NAME = "kmod"
 HELP = "run the benchmarks inside the kernel module (here or under qemu)"
 
-MODES = ("pertask", "shared", "cmp", "workload") + binary.SWITCH_MODES + ("switch",)
+MODES = ("pertask", "shared", "cmp", "workload") + binary.SWITCH_MODES + ("switch",) + \
+    binary.GUARD_MODES
 FLAVOURS = ("amd64", "rt-amd64")
 CONFIGS_H = os.path.join(ROOT, "variants", "configs.h")
 DEBUGFS = "/sys/kernel/debug"

@@ -23,7 +23,8 @@ CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL",
 # (`kcovbench list` marks them [PROPOSAL]; tests/test_cli.py checks this
 # list against it).  A row with any of them in its name is a proposal's.
 PROPOSALS = {"linux-switch-once", "owner-plain", "chunk", "proposed-openbsd",
-             "proposed-openbsd-chunk", "proposed-linux", "pertask-pcpu-rcu"}
+             "proposed-openbsd-chunk", "proposed-linux", "pertask-pcpu-rcu",
+             "linux-unique", "proposed-linux-unique"}
 
 
 def is_proposal(config):

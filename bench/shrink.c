@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shrink.c - `kcovbench unique-shrink`: how much the unique mode would
+ * shrink the buffer of one workload round.  The workload is built by GCC,
+ * which has no trace-pc-guard, so it runs in trace-pc mode and the records
+ * are counted twice: all of them (what trace-pc keeps) and one per distinct
+ * PC (what the unique mode keeps: one guard per call site, one record per
+ * guard per task).  Prints one line: records, distinct, ratio.
+ */
+#include <stdlib.h>
+#include "bench.h"
+#include "../workload/workload.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int shrink_main(int argc, char **argv)
+{
+	const char *config = argc >= 2 ? argv[1] : "proposed-linux-unique";
+	const struct kcb_combo *c = kcb_find(config);
+	kcb_workload_fn run = c ? kcb_workload_of(c) : NULL;
+	void *scratch = kcb_zalloc(KCB_WORKLOAD_SCRATCH);
+	uint64_t n, distinct = 0, i;
+	struct kcb_dev kd;
+
+	if (!run) {
+		fprintf(stderr, "kcovbench unique-shrink: %s has no workload copy "
+		    "(see `kcovbench list`)\n", config);
+		return 2;
+	}
+	if (!scratch || kcb_thread_attach(0, true) < 0 || kcb_dev_init(&kd, KCB_WORKLOAD_WORDS))
+		return 1;
+	kcb_task_enable(kcb_current(), &kd, KCB_MODE_TRACE_PC);
+	run(KCB_WORKLOAD_SEED, scratch);
+	kcb_task_disable(kcb_current());
+	n = kd.buf[0];
+	if (n == 0 || n >= kd.nmemb) {
+		fprintf(stderr, "kcovbench unique-shrink: %llu records: empty or full buffer\n",
+		    (unsigned long long)n);
+		return 1;
+	}
+	qsort(&kd.buf[1], n, sizeof(uint64_t), cmp_u64);
+	for (i = 1; i <= n; i++)
+		distinct += i == 1 || kd.buf[i] != kd.buf[i - 1];
+	printf("config=%s records=%llu distinct_pcs=%llu shrink=%.1fx\n", config,
+	    (unsigned long long)n, (unsigned long long)distinct, (double)n / distinct);
+	kcb_dev_fini(&kd);
+	kcb_free(scratch);
+	return 0;
+}
