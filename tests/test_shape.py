@@ -54,6 +54,18 @@ class Shape(unittest.TestCase):
     def test_userland(self):
         self.assertShape(self.user, "fs")
 
+    def test_kernel_code_generation(self):
+        """The userland hooks are built as Debian's ORC kernel builds
+        kcov.o: no frame pointer set up, no stack protector."""
+        hooks = shape.functions(self.user)
+        self.assertTrue(hooks)
+        framed = [n for n, insns in hooks.items()
+                  if any(i == "mov    %rsp,%rbp" for _, i, _ in insns)]
+        guarded = [n for n, insns in hooks.items()
+                   if any("%fs:0x28" in i for _, i, _ in insns)]
+        self.assertEqual(framed, [])
+        self.assertEqual(guarded, [])
+
     def test_module(self):
         kos = {"!RT": os.path.join(ROOT, "build/kmod-amd64/kmod/kcovbench.ko"),
                "RT": os.path.join(ROOT, "build/kmod-rt-amd64/kmod/kcovbench.ko")}
