@@ -8,6 +8,16 @@
  * Included by remote_linux_percpu.c, remote_linux_pertask_v4.c and
  * remote_linux_pertask_locallock.c, each
  * with its own globals.
+ *
+ * Mainline 7.2's "kcov: allow simultaneous KCOV_ENABLE/KCOV_REMOTE_ENABLE"
+ * (Jann Horn, posted 5 May 2026) splits task_struct::kcov into kcov and
+ * kcov_remote.  Per its commit message, the task that generates coverage
+ * keeps using kcov_mode, kcov_size, kcov_area, kcov, kcov_sequence and
+ * kcov_softirq, and only the requesting task uses kcov_remote and
+ * kcov_handle (KCOV_REMOTE_ENABLE, kcov_common_handle(), kcov_task_exit()).
+ * The hooks and kcov_remote_start()/stop() read only the first set, so the
+ * split changes no traced path and no section here; not modelled (from the
+ * mail's description, not its diff).
  */
 #ifndef KCB_REMOTE_LINUX_H
 #define KCB_REMOTE_LINUX_H

@@ -29,7 +29,8 @@ import statistics
 import subprocess
 import sys
 
-from . import binary
+from . import binary, results
+from . import stats as kstats
 from .common import ROOT, Failure, UsageError, atomic_write, first_line
 
 NAME = "realprog"
@@ -199,9 +200,12 @@ def amalgamation(src):
 
 # ---------------------------------------------------------------- build
 
-def configs():
-    """[(name, fe, pair)] from variants/configs.h."""
+def configs(macro=None):
+    """[(name, fe, pair)] from variants/configs.h: every X() line, or only
+    those of one list (KCB_CONFIGS: upstream; KCB_PROPOSED_CONFIGS)."""
     text = open(os.path.join(ROOT, "variants", "configs.h")).read()
+    if macro:
+        text = text.split("#define %s(X)" % macro, 1)[1].split("\n\n", 1)[0]
     return re.findall(r'X\("([^"]+)",\s*(\w+),\s*(\w+)\)', text)
 
 
@@ -423,29 +427,44 @@ def summary(times, cpu):
             for n, t in times.items()}
 
 
-def table(summ, names, stats):
+def slowdown(times, name):
+    """Wall-time slowdown against the uninstrumented build: the Hodges-
+    Lehmann estimate of the ratio with its 95% interval (as `compare`), or
+    "no measurable difference" when the interval holds 1."""
+    est, low, high = kstats.hodges_lehmann(times["uninstrumented"], times[name])
+    if low is None:
+        return "%.2f (n too small)" % (1 + est)
+    if low <= 0 <= high:
+        return "no measurable difference"
+    return "%.2f [%.2f-%.2f]" % (1 + est, 1 + low, 1 + high)
+
+
+def table(summ, names, stats, times):
     base = summ["uninstrumented"]
 
     def cell(name):
         r = summ[name]
         return ("%.0f ms (%.0f ± %.0f)" % (r["median"] * 1e3, r["mean"] * 1e3, r["stddev"] * 1e3),
-                r["median"] / base["median"], r["cpu_mean"] / base["cpu_mean"])
+                slowdown(times, name), r["cpu_mean"] / base["cpu_mean"])
 
-    lines = ["| configuration | per-task buffer: wall median (mean ± sd) | slowdown, wall "
-             "| slowdown, CPU | shared buffer: wall median (mean ± sd) | slowdown, wall "
+    lines = ["| configuration | per-task buffer: wall median (mean ± sd) | slowdown, wall [95%] "
+             "| slowdown, CPU | shared buffer: wall median (mean ± sd) | slowdown, wall [95%] "
              "| slowdown, CPU | shared / per-task, wall | shared buffer set-up |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     c, _, _ = cell("uninstrumented")
     lines.append("| uninstrumented | %s | 1.00 | 1.00 | | | | | |" % c)
     c, x, y = cell("empty-hooks")
-    lines.append("| empty hooks (the calls alone) | %s | %.2f | %.2f | | | | | |" % (c, x, y))
-    for n in names:
+    lines.append("| empty hooks (the calls alone) | %s | %s | %.2f | | | | | |" % (c, x, y))
+    # upstream rows first, then the proposals, marked
+    for n in sorted(names, key=results.is_proposal):
         pc, px, py = cell(n)
         sc, sx, sy = cell(n + "/shared")
         how = "attached (shareable claim)" if "attached" in stats[n + "/shared"]["buffer"] \
             else "private area moved in"
-        lines.append("| %s | %s | %.2f | %.2f | %s | %.2f | %.2f | %.2f | %s |"
-                     % (n, pc, px, py, sc, sx, sy, sx / px, how))
+        ratio = summ[n + "/shared"]["median"] / summ[n]["median"]
+        lines.append("| %s%s | %s | %s | %.2f | %s | %s | %.2f | %.2f | %s |"
+                     % (n, " [PROPOSAL]" if results.is_proposal(n) else "", pc, px, py,
+                        sc, sx, sy, ratio, how))
     return "\n".join(lines) + "\n"
 
 
@@ -461,7 +480,8 @@ def add_arguments(p):
                    % DEFAULT_ROUNDS)
     p.add_argument("--warmup", type=int, default=1, help="hyperfine warm-up runs (default 1)")
     p.add_argument("--configs", default="upstream",
-                   help="comma-separated configurations (default: the 6 upstream ones)")
+                   help="comma-separated configurations, upstream (default: the 6 "
+                        "upstream ones) or proposals (those and every proposal's, marked)")
     p.add_argument("--out", default=OUT, help="results directory (default results/sqlite)")
     p.add_argument("--build-only", action="store_true",
                    help="fetch, build and check; do not time")
@@ -472,6 +492,8 @@ def main(args):
     t0 = time.monotonic()
     allc = configs()
     if args.configs == "upstream":
+        which = configs("KCB_CONFIGS")
+    elif args.configs == "proposals":   # each beside the upstream ones, marked
         which = allc
     else:
         want = [c for c in args.configs.split(",") if c]
@@ -515,7 +537,7 @@ def main(args):
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     fills = [(s["max_fill"], n) for n, s in stats.items()]
     text = README_HEAD.format(when=when)
-    text += "\n" + table(summ, names, stats) + "\n"
+    text += "\n" + table(summ, names, stats, times) + "\n"
     text += README_NOTES.format(
         size=args.size, runs=args.runs, warmup=args.warmup, rounds=args.rounds,
         total=args.runs * args.rounds, count_size=COUNT_SIZE,
@@ -615,7 +637,11 @@ How it was built and run:
   but one at exit, counted the records exactly: every instrumented build
   recorded {records} PCs, and every build printed the uninstrumented
   build's list of tests.
-- Slowdown, wall: median wall time / the uninstrumented build's.
+- Slowdown, wall: the Hodges-Lehmann estimate of wall time / the
+  uninstrumented build's over all timed runs, with its distribution-free
+  95% interval (the method of `kcovbench compare`); "no measurable
+  difference" when the interval holds 1.  Rows marked [PROPOSAL] are
+  proposals (`--configs proposals`), after the upstream rows.
   Slowdown, CPU: mean user + system time / the uninstrumented build's
   (hyperfine's per-round means, weighted by runs): less sensitive to other
   jobs taking the CPU on this shared VM, not to their use of the caches.
