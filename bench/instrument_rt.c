@@ -38,7 +38,10 @@
  * microseconds later, which drains again wherever it lands: a lost reset
  * then needs two unlucky signals in a row.  (Retrying until outside the
  * hooks would make drains exact, but the hooks take most of the time, so
- * that costs ten or more signals per drain.)  The buffer holds
+ * that costs ten or more signals per drain.)  A padded claim (the chunk
+ * proposal) is drained only outside the hooks (retrying until a signal
+ * lands there): the drain closes the open chunk and counts the non-zero
+ * records, as its reader must.  The buffer holds
  * KCB_RT_WORDS (default 2 Mi) words, several times what a period records
  * here (about 10^5 records per millisecond), so drains find it far from
  * full and the hooks take their recording path, not the buffer-full path.
@@ -143,6 +146,12 @@ static bool in_hook(void *uc)
 
 /* Take what the buffer holds and reset it (from the timer's signal, which
  * may have interrupted a hook: see the header; and at exit). */
+static int rt_padded(void)
+{
+	return rt_stride == KCB_STRIDE_PC ? kcb_rt_combo.pair->padded_pc :
+	    kcb_rt_combo.pair->padded_cmp;
+}
+
 static void rt_take(void)
 {
 	uint64_t n;
@@ -152,6 +161,16 @@ static void rt_take(void)
 		WRITE_ONCE(rt_own.buf[0], 0);
 	}
 	n = READ_ONCE(rt_drained->buf[0]);
+	if (rt_padded()) {
+		/* A padded claim (chunk): the reader reads between sections,
+		 * so close the open chunk, then count what it parses. */
+		uint64_t i, got = 0;
+
+		kcb_chunk_close(kcb_current());
+		for (i = 0; i < n && (i + 1) * rt_stride < rt_drained->nwords; i++)
+			got += rt_drained->buf[1 + i * rt_stride + rt_stride - 1] != 0;
+		n = got;
+	}
 	if (n > rt_max)
 		rt_max = n;
 	if (n >= rt_cap)
@@ -164,6 +183,13 @@ static void rt_drain(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	(void)si;
+	if (rt_padded() && in_hook(uc)) {
+		/* never close a chunk under the hook filling it: drain just
+		 * after, wherever the retry lands outside a hook */
+		rt_inhook++;
+		timer_settime(rt_retry, 0, &rt_retry_in, NULL);
+		return;
+	}
 	rt_take();
 	rt_drains++;
 	if (rt_retrying) {
