@@ -87,3 +87,55 @@ static __always_inline bool claim_chunk_rec(struct kcb_sink s, const int stride,
 
 /* kd_copy(): one CAS for the whole per-CPU buffer, as kd_claim(nmemb). */
 #define claim_chunk_copy	claim_cas_copy
+
+/*
+ * claim "chunk-broken": DELIBERATELY BROKEN chunk, its reservation a plain
+ * read and write of the count instead of a CAS (through broken-racy's
+ * held-open window, so that two writers reserve the same first chunk and
+ * the shared twin catches it on its first attempt).
+ */
+#define CLAIM_chunk_broken_SHAREABLE	1
+#define CLAIM_chunk_broken_PADDED	1
+#define CLAIM_chunk_broken_ORIGIN	"kcovbench: broken control (chunk, reserved without an atomic)"
+#define CLAIM_chunk_broken_SHAPE	"atomic=0 calls=1"
+
+static kcb_notrace kcb_noinline bool claim_chunk_broken_refill(struct kcb_task *t,
+    struct kcb_sink s, const int stride)
+{
+	uint64_t idx = READ_ONCE(s.buf[0]), take, fits = s.nmemb / stride;
+
+	kcb_chunk_close(t);
+	claim_broken_racy_window(s, idx);
+	if (idx >= fits)
+		return false;
+	take = fits - idx < kcb_chunk_records ? fits - idx : kcb_chunk_records;
+	WRITE_ONCE(s.buf[0], idx + take);
+	t->ck_pos = 1 + idx * stride;
+	t->ck_end = t->ck_pos + take * stride;
+	t->ck_buf = s.buf;
+	return true;
+}
+
+static __always_inline bool claim_chunk_broken_rec(struct kcb_sink s, const int stride,
+    uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+	struct kcb_task *t = s.t;
+	uint64_t pos = READ_ONCE(t->ck_pos);
+
+	if (unlikely(READ_ONCE(t->ck_buf) != s.buf || pos >= t->ck_end)) {
+		if (!claim_chunk_broken_refill(t, s, stride))
+			return false;
+		pos = READ_ONCE(t->ck_pos);
+	}
+	WRITE_ONCE(t->ck_pos, pos + stride);
+	barrier();
+	s.buf[pos] = w0;
+	if (stride == KCB_STRIDE_CMP) {
+		s.buf[pos + 1] = w1;
+		s.buf[pos + 2] = w2;
+		s.buf[pos + 3] = w3;
+	}
+	return true;
+}
+
+#define claim_chunk_broken_copy	claim_cas_copy

@@ -28,4 +28,5 @@
 	X(planted_nops,		"planted-nops",		planted_nops, planted_nops, KCB_CONTROL_PLANTED) \
 	X(owner_plain,		"owner-plain",		owner_plain, owner_plain, KCB_PROPOSAL) \
 	X(chunk,		"chunk",		chunk, chunk, KCB_PROPOSAL)	\
-	X(owner_plain_broken,	"owner-plain-broken",	owner_plain_broken, owner_plain_broken, KCB_CONTROL_BROKEN)
+	X(owner_plain_broken,	"owner-plain-broken",	owner_plain_broken, owner_plain_broken, KCB_CONTROL_BROKEN) \
+	X(chunk_broken,		"chunk-broken",		chunk_broken, chunk_broken, KCB_CONTROL_BROKEN)

@@ -18,7 +18,7 @@ METRICS = ("ns_per_op", "cycles_per_op", "instructions_per_op")
 # Claim pairs that are controls, not designs (`kcovbench list` marks them,
 # tests/test_cli.py checks this list against it): every table says so.
 CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL",
-            "owner-plain-broken": "BROKEN CONTROL"}
+            "owner-plain-broken": "BROKEN CONTROL", "chunk-broken": "BROKEN CONTROL"}
 # Proposals: front ends, pairs, configurations and remote designs of ours
 # (`kcovbench list` marks them [PROPOSAL]; tests/test_cli.py checks this
 # list against it).  A row with any of them in its name is a proposal's.
