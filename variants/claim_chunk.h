@@ -62,15 +62,21 @@ static kcb_notrace kcb_noinline bool claim_chunk_refill(struct kcb_task *t,
 	return true;
 }
 
-static __always_inline bool claim_chunk_rec(struct kcb_sink s, const int stride,
-    uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+static kcb_notrace kcb_noinline bool claim_chunk_broken_refill(struct kcb_task *t,
+    struct kcb_sink s, const int stride);
+
+/* The record path of chunk and of its broken control (broken: a constant,
+ * so each gets only its own refill). */
+static __always_inline bool chunk_rec(struct kcb_sink s, const int stride,
+    uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3, const int broken)
 {
 	struct kcb_task *t = s.t;
 	uint64_t pos = READ_ONCE(t->ck_pos);
 
 	if (unlikely(READ_ONCE(t->ck_buf) != s.buf || pos >= t->ck_end)) {
 		/* scalars, not the sink: the common path stores nothing */
-		if (!claim_chunk_refill(t, s.buf, s.nmemb, stride))
+		if (!(broken ? claim_chunk_broken_refill(t, s, stride) :
+		    claim_chunk_refill(t, s.buf, s.nmemb, stride)))
 			return false;
 		pos = READ_ONCE(t->ck_pos);
 	}
@@ -83,6 +89,12 @@ static __always_inline bool claim_chunk_rec(struct kcb_sink s, const int stride,
 		s.buf[pos + 3] = w3;
 	}
 	return true;
+}
+
+static __always_inline bool claim_chunk_rec(struct kcb_sink s, const int stride,
+    uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+	return chunk_rec(s, stride, w0, w1, w2, w3, 0);
 }
 
 /* kd_copy(): one CAS for the whole per-CPU buffer, as kd_claim(nmemb). */
@@ -116,26 +128,10 @@ static kcb_notrace kcb_noinline bool claim_chunk_broken_refill(struct kcb_task *
 	return true;
 }
 
-static __always_inline bool claim_chunk_broken_rec(struct kcb_sink s, const int stride,
-    uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+static __always_inline bool claim_chunk_broken_rec(struct kcb_sink s,
+    const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
-	struct kcb_task *t = s.t;
-	uint64_t pos = READ_ONCE(t->ck_pos);
-
-	if (unlikely(READ_ONCE(t->ck_buf) != s.buf || pos >= t->ck_end)) {
-		if (!claim_chunk_broken_refill(t, s, stride))
-			return false;
-		pos = READ_ONCE(t->ck_pos);
-	}
-	WRITE_ONCE(t->ck_pos, pos + stride);
-	barrier();
-	s.buf[pos] = w0;
-	if (stride == KCB_STRIDE_CMP) {
-		s.buf[pos + 1] = w1;
-		s.buf[pos + 2] = w2;
-		s.buf[pos + 3] = w3;
-	}
-	return true;
+	return chunk_rec(s, stride, w0, w1, w2, w3, 1);
 }
 
 #define claim_chunk_broken_copy	claim_cas_copy
