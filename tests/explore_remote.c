@@ -273,6 +273,7 @@ static const struct expect {
 	{ "linux-pertask-v4",		1, 0, 1, 1 },
 	{ "linux-pertask-locallock",	1, 0, 0, 0 },
 	{ "obsd-kcov-cpu",		0, 0, 0, 0 },
+	{ "obsd-owner-plain",		0, 0, 0, 0 },
 	{ "netbsd-task",		0, 0, 0, 0 },
 	{ "pertask-pcpu-rcu",		1, 0, 0, 0 },
 };

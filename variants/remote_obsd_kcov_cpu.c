@@ -20,12 +20,26 @@
  * rather than failed: KIODISABLE sets kd_mode to NONE before kr_barrier()
  * waits, so a softclock section that leaves in between reaches kd_copy()
  * with mismatched modes (a GENERIC kernel, built with DIAGNOSTIC, panics).
- * Hooks: `openbsd-1.49`.
+ * Hooks: `openbsd-1.49`; remote_obsd_owner_plain.c builds the same
+ * design with the owner-plain proposal's hooks (OB_* below).
  */
 #include "remote.h"
 #include "claim_cas.h"
 
-void kcb_obsd_149__cas__trace_cmp8(uint64_t, uint64_t);
+#ifndef OB_ID
+#define OB_ID		obsd_kcov_cpu
+#define OB_NAME		"obsd-kcov-cpu"
+#define OB_ORIGIN	"OpenBSD sys/dev/kcov.c rev 1.49 kcov_remote_enter/leave, kd_copy, kr_barrier"
+#define OB_CONFIG	"openbsd-1.49"
+#define OB_HOOK		kcb_obsd_149__cas__trace_cmp8
+#define OB_PROPOSAL	0
+#endif
+#define OB_CAT_(a, b)	a##b
+#define OB_CAT(a, b)	OB_CAT_(a, b)
+/* the measured loop is global: one name per design built from this file */
+#define ob_loop		OB_CAT(ob_loop_, OB_ID)
+
+void OB_HOOK(uint64_t, uint64_t);
 
 struct kcov_cpu {
 	struct kcb_dev		 kc_kd;
@@ -219,7 +233,7 @@ out:
 	mtx_leave(f);
 }
 
-KCB_REMOTE_LOOP(ob_loop, ob_enter, ob_leave, kcb_obsd_149__cas__trace_cmp8)
+KCB_REMOTE_LOOP(ob_loop, ob_enter, ob_leave, OB_HOOK)
 
 /* kr_barrier(): msleep on kcov_mtx until no section is in flight. */
 static void kr_barrier(struct kcb_remote *kr, kcb_irqflags_t *f)
@@ -352,10 +366,11 @@ static void ob_disable(struct kcb_dev *kd)
 	kcb_free(kr);				/* pool_put */
 }
 
-const struct kcb_remote_ops kcb_remote_obsd_kcov_cpu = {
-	.name = "obsd-kcov-cpu",
-	.origin = "OpenBSD sys/dev/kcov.c rev 1.49 kcov_remote_enter/leave, kd_copy, kr_barrier",
-	.config = "openbsd-1.49",
+const struct kcb_remote_ops OB_CAT(kcb_remote_, OB_ID) = {
+	.name = OB_NAME,
+	.origin = OB_ORIGIN,
+	.config = OB_CONFIG,
+	.proposal = OB_PROPOSAL,
 	.lookup = "obsd-list",
 	.softirq = 1,
 	.direct = 1,

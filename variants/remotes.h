@@ -7,5 +7,6 @@
 	X(linux_pertask_v4)	\
 	X(linux_pertask_locallock) \
 	X(obsd_kcov_cpu)	\
+	X(obsd_owner_plain)	\
 	X(netbsd_task)		\
 	X(pertask_pcpu_rcu)
