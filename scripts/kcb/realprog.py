@@ -569,6 +569,12 @@ def main(args):
                  "\"$0\")/../..\"\nmkdir -p .cache/realprog/obj .cache/realprog/bin\n"
                  + "\n".join(BUILD_CMDS) + "\n")
     atomic_write(os.path.join(args.out, "README.md"), text)
+    # as every results set: the key line, the command, the binary's commit
+    atomic_write(os.path.join(args.out, "key.txt"), "%s\ncommand: ./kcovbench realprog%s%s\n"
+                 "runs: %d timed runs per build (%d rounds x %d), speedtest1 --size %d\n" % (
+                     "; ".join("%s=%s" % kv for kv in key), opts,
+                     "" if args.out == OUT else " --out " + os.path.relpath(args.out, ROOT),
+                     args.runs * args.rounds, args.rounds, args.runs, args.size))
     atomic_write(os.path.join(args.out, "summary.json"), json.dumps(
         {"size": args.size, "machine": dict(key), "timing_seconds": summ,
          "exact_records_per_run_at_size_%d" % COUNT_SIZE: counts,
