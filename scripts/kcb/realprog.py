@@ -357,7 +357,10 @@ def machine_key(src):
     except (KeyError, ValueError):
         cores = "?"
     git = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "?"
-    if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+    # results/ does not make a build dirty (scripts/build-version's rule):
+    # this run's own output is written there before the key is taken
+    if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no",
+                       "--", ".", ":!results"],
                       capture_output=True, text=True).stdout.strip():
         git += "-dirty"
     return [("cpu", cpu), ("cores", cores), ("cpus", str(len(os.sched_getaffinity(0)))),
