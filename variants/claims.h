@@ -17,6 +17,36 @@
 #include "claim_owner_plain.h"
 #include "claim_chunk.h"
 
+#ifdef KCB_FE_ONLY
+/*
+ * Not a variant: `kcovbench realprog`'s front-end-only builds (build/feonly/,
+ * scripts/configure) compile each front end with this one claim, which
+ * records nothing.  The front end runs whole (lookup, mode check, the
+ * sink's loads); an empty asm consumes the sink and the record's first
+ * word so that the compiler keeps them, and the claim itself (count load,
+ * bound check, stores, atomics) is gone.
+ */
+#define CLAIM_fe_only_SHAREABLE	1
+#define CLAIM_fe_only_PADDED	0
+#define CLAIM_fe_only_ORIGIN	"kcovbench: realprog decomposition (no claim)"
+#define CLAIM_fe_only_SHAPE	"atomic=0 calls=0"
+
+static __always_inline bool claim_fe_only_rec(struct kcb_sink s,
+    const int stride, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+	(void)stride; (void)w1; (void)w2; (void)w3;
+	asm volatile("" : : "r"(s.buf), "r"(s.nwords), "r"(w0));
+	return true;
+}
+
+static __always_inline void claim_fe_only_copy(struct kcb_sink dst,
+    struct kcb_dev *kd, const uint64_t *src, const int stride)
+{
+	(void)dst; (void)kd; (void)src; (void)stride;
+}
+
+#define KCB_PAIRS(X)	X(fe_only, "fe-only", fe_only, fe_only, 0)
+#else
 #define KCB_PAIRS(X)									\
 	X(cas,			"cas",			cas, cas, 0)			\
 	X(plain_count_first,	"plain-count-first",	plain_count_first, plain_count_first, 0) \
@@ -30,3 +60,4 @@
 	X(chunk,		"chunk",		chunk, chunk, KCB_PROPOSAL)	\
 	X(owner_plain_broken,	"owner-plain-broken",	owner_plain_broken, owner_plain_broken, KCB_CONTROL_BROKEN) \
 	X(chunk_broken,		"chunk-broken",		chunk_broken, chunk_broken, KCB_CONTROL_BROKEN)
+#endif
