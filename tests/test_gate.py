@@ -365,37 +365,6 @@ class PerfBackend(unittest.TestCase):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-class Realprog(unittest.TestCase):
-    """The parts of `kcovbench realprog` that need no download."""
-
-    def test_deb_src_from_deb822(self):
-        from kcb import realprog
-        text = ("Types: deb\n# a comment\nURIs: http://example.invalid/debian\n"
-                "Suites: s s-updates\nComponents: main\nSigned-By: /k.gpg\n\n"
-                "Types: deb\nEnabled: no\nURIs: http://example.invalid/off\nSuites: s\n"
-                "Components: main\n\nTypes: deb-src\nURIs: http://example.invalid/src\n"
-                "Suites: s\nComponents: main\n")
-        self.assertEqual(realprog.src_from_deb822(text), [
-            "Types: deb-src\nURIs: http://example.invalid/debian\nSuites: s s-updates\n"
-            "Components: main\nSigned-By: /k.gpg"])
-        self.assertEqual(realprog.src_from_list(
-            "deb [signed-by=/k.gpg] http://example.invalid/d s main\n# deb x y z\n"),
-            ["deb-src [signed-by=/k.gpg] http://example.invalid/d s main"])
-
-    def test_runtime_is_empty_in_the_benchmark_build(self):
-        # scripts/configure compiles every C file of bench/ into kcovbench
-        flags = ["gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                 "-Werror", "-D_GNU_SOURCE", "-c", os.path.join(ROOT, "bench", "instrument_rt.c")]
-        with tempfile.TemporaryDirectory() as d:
-            o = os.path.join(d, "rt.o")
-            subprocess.run(flags + ["-o", o], check=True)
-            self.assertEqual(subprocess.run(["nm", o], capture_output=True, text=True).stdout, "")
-            for defs in (["-DKCB_RT_SHARED=0"], ["-DKCB_RT_SHARED=1"], ["-DKCB_RT_EMPTY=1"]):
-                subprocess.run(flags + ["-DKCB_INSTRUMENT_RT"] + defs + ["-o", o], check=True)
-                syms = subprocess.run(["nm", o], capture_output=True, text=True).stdout
-                self.assertIn("__sanitizer_cov_trace_cmpd", syms)
-
-
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import unit_main

@@ -1,64 +1,66 @@
-"""kcovbench realprog: each configuration's slowdown on a real program that
-no one here wrote, SQLite's speedtest1 from Debian's sqlite3 source package.
-Fetch: `apt-get source sqlite3` with a private apt configuration in
-.cache/apt whose deb-src entries are derived from this machine's own apt
-sources (the system's configuration is not touched).  Amalgamation:
-configure and `make sqlite3.c` (tclsh, from Debian's tcl).  Builds:
-sqlite3.c and speedtest1.c compiled with and without
--fsanitize-coverage=trace-pc,trace-cmp; each configuration's hooks are a
-copy of build/plain/variants_fe_<fe>.o with objcopy --redefine-sym
-kcb_<fe>__<pair>__<hook>=__sanitizer_cov_<hook>, linked with
-bench/instrument_rt.c (uninstrumented), which makes main() a traced kcb
-task, with a per-task buffer and with a shared one; plus an empty-hooks
-build and an uninstrumented one.  Checks: every build prints the same
-tests, every instrumented build records the same number of PCs, and no
-periodic drain finds a buffer full.  Timing: hyperfine over all builds,
-whole process, in rounds; JSON and Markdown exports, a slowdown table, the
-commands and the machine key in results/sqlite/.  Every step but timing is
-skipped when its output is up to date (all under .cache/).
+"""kcovbench realprog: each configuration's slowdown on real programs that
+no one here wrote, built from Debian source by the recipes in realprog/
+(the format: realprog/README.md).
+
+For each program: fetch (`apt-get source`, with a private apt
+configuration in .cache/apt whose deb-src entries are derived from this
+machine's own apt sources; the system's configuration is not touched),
+set up (the recipe's Setup, once), build (its Build in a fresh copy of the
+tree, once per instrumentation set: none, trace-pc, trace-pc,trace-cmp),
+link per set: the empty hooks (the calls alone), each front end with no
+claim (build/feonly/: the lookup alone), and each configuration's hooks
+(build/plain/variants_fe_<fe>.o, renamed to __sanitizer_cov_* by
+objcopy), with bench/instrument_rt.c as the runtime.  Check: every build
+prints what the uninstrumented one prints, every full build of a set
+drains the same number of PCs (the drain is exact: instrument_rt.c), the
+front-end-only builds none.  Count: callgrind's instructions per hook.
+Time: hyperfine over all builds in interleaved rounds, pinned.  Results:
+results/realprog/<program>/ (README.md with the tables, summary.json,
+key.txt, hyperfine's JSON, build-commands.sh) and results/realprog/README.md,
+the index.  Every step but timing is skipped when its output is up to date.
 """
+import concurrent.futures
 import datetime
+import functools
 import glob
+import hashlib
 import json
 import os
 import platform
 import re
 import shlex
 import shutil
-import statistics
 import subprocess
 import sys
+import time
 
-from . import binary, results
-from . import stats as kstats
+from . import binary, recipe, realprog_report as report
 from .common import ROOT, Failure, UsageError, atomic_write, first_line
 
 NAME = "realprog"
-HELP = "slowdown of each configuration on SQLite's speedtest1 (Debian source)"
+HELP = "slowdown of each configuration on real programs (Debian source, realprog/*.recipe)"
 
 CACHE = os.path.join(ROOT, ".cache")
 APT = os.path.join(CACHE, "apt")
 WORK = os.path.join(CACHE, "realprog")
-SRC = os.path.join(WORK, "src")
-AMAL = os.path.join(WORK, "amal")
-OBJ = os.path.join(WORK, "obj")
-BIN = os.path.join(WORK, "bin")
-OUT = os.path.join(ROOT, "results", "sqlite")
+OUT = os.path.join(ROOT, "results", "realprog")
 PLAIN = os.path.join(ROOT, "build", "plain")
+FEONLY = os.path.join(ROOT, "build", "feonly")
 
 HOOKS = ("trace_pc", "trace_cmp1", "trace_cmp2", "trace_cmp4", "trace_cmp8",
          "trace_const_cmp1", "trace_const_cmp2", "trace_const_cmp4", "trace_const_cmp8",
          "trace_switch")
-COV = "-fsanitize-coverage=trace-pc,trace-cmp"
-SQLITE_CFLAGS = ["-O2", "-g0"]
+OPT = "-O2 -g0"
+# The instrumentation sets: (id, flags, what the tables call it).
+SETS = (("pc", "-fsanitize-coverage=trace-pc", "trace-pc"),
+        ("cmp", "-fsanitize-coverage=trace-pc,trace-cmp", "trace-pc,trace-cmp"))
 RT_CFLAGS = ["-std=gnu11", "-O2", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter",
              "-Werror", "-D_GNU_SOURCE", "-DKCB_INSTRUMENT_RT"]
 LIBS = ["-lurcu-memb", "-pthread", "-lm"]
-# speedtest1 --size: the instrumented builds run 0.5-1.5 s each on the
-# 2-core VM this was tuned on (the uninstrumented one ~0.05 s).
-DEFAULT_SIZE = 3
-DEFAULT_RUNS = 5
-DEFAULT_ROUNDS = 3
+# callgrind counts the builds of this set (the other's hooks are a subset)
+CG_SET = "cmp"
+DEFAULT_RUNS = 2
+DEFAULT_ROUNDS = 5
 
 
 def say(msg):
@@ -71,9 +73,9 @@ def run(cmd, cwd=None, env=None, quiet=True):
                        stdout=subprocess.PIPE if quiet else None,
                        stderr=subprocess.STDOUT if quiet else None)
     if r.returncode:
-        tail = (r.stdout or "")[-2000:] if quiet else ""
-        raise Failure("%s exited %d\n%s" % (" ".join(shlex.quote(c) for c in cmd),
-                                          r.returncode, tail))
+        tail = (r.stdout or "")[-3000:] if quiet else ""
+        raise Failure("%s exited %d (in %s)\n%s" % (" ".join(shlex.quote(c) for c in cmd)[:300],
+                                                   r.returncode, cwd or ".", tail))
     return r.stdout or ""
 
 
@@ -83,6 +85,10 @@ def newer(out, *ins):
         return True
     t = os.path.getmtime(out)
     return any(os.path.getmtime(i) > t for i in ins)
+
+
+def digest(*parts):
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------- fetch
@@ -147,14 +153,11 @@ def apt_opts():
     return opts
 
 
-def source_dir():
-    found = sorted(glob.glob(os.path.join(SRC, "sqlite3-*", "test", "speedtest1.c")))
-    return os.path.dirname(os.path.dirname(found[-1])) if found else None
+# ---------------------------------------------------------------- source
 
-
-def fetch():
-    if source_dir():
-        return source_dir()
+def _apt_ready():
+    if os.path.exists(os.path.join(APT, "lists", ".updated")):
+        return
     for tool in ("apt-get", "dpkg-source"):
         if not shutil.which(tool):
             raise Failure("need %s (Debian's apt and dpkg-dev; scripts/setup installs them)" % tool)
@@ -165,37 +168,74 @@ def fetch():
         os.makedirs(os.path.join(APT, d), exist_ok=True)
     atomic_write(os.path.join(APT, "sources.list"), one)
     atomic_write(os.path.join(APT, "sources.list.d", "realprog-src.sources"), deb822)
-    say("apt-get update (private lists in .cache/apt) and apt-get source sqlite3")
+    say("apt-get update (private lists in .cache/apt)")
     run(["apt-get", "-q"] + apt_opts() + ["update"])
-    os.makedirs(SRC, exist_ok=True)
-    run(["apt-get", "-q"] + apt_opts() + ["source", "sqlite3"], cwd=SRC)
-    d = source_dir()
-    if not d:
-        raise Failure("apt-get source sqlite3 gave no test/speedtest1.c under %s" % SRC)
-    return d
+    atomic_write(os.path.join(APT, "lists", ".updated"), "")
 
 
-def need_tclsh():
-    if shutil.which("tclsh"):
+def get_source(name, pkg, dest):
+    """apt-get source pkg into dest: the newest version, or, where that one's
+    files cannot be fetched (a security pool that lists more than it
+    serves), the newest that can; the key names the version fetched."""
+    say("%s: apt-get source %s" % (name, pkg))
+    try:
+        run(["apt-get", "-q"] + apt_opts() + ["source", pkg], cwd=dest)
         return
-    if os.geteuid() != 0:
-        raise Failure("making sqlite3.c needs tclsh: apt-get install tcl")
-    say("installing tcl (tclsh makes the amalgamation)")
-    run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "tcl"],
-        env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    except Failure as e:
+        first = e
+    vers = re.findall(r"^Version: (\S+)", run(["apt-cache"] + apt_opts() + ["showsrc", pkg]), re.M)
+    vers = sorted(set(vers), key=functools.cmp_to_key(
+        lambda a, b: -1 if subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode
+        == 0 else 1), reverse=True)
+    for v in vers[1:]:
+        say("%s: the newest %s cannot be fetched; trying %s=%s" % (name, pkg, pkg, v))
+        try:
+            run(["apt-get", "-q"] + apt_opts() + ["source", "%s=%s" % (pkg, v)], cwd=dest)
+            return
+        except Failure:
+            continue
+    raise first
 
 
-def amalgamation(src):
-    out = os.path.join(AMAL, "sqlite3.c")
-    if os.path.exists(out) and os.path.exists(os.path.join(AMAL, "sqlite3.h")):
-        return AMAL
-    need_tclsh()
-    shutil.rmtree(AMAL, ignore_errors=True)
-    os.makedirs(AMAL)
-    say("making the amalgamation sqlite3.c (configure; make sqlite3.c)")
-    run([os.path.join(src, "configure"), "--disable-tcl"], cwd=AMAL)
-    run(["make", "-j%d" % (os.cpu_count() or 1), "sqlite3.c"], cwd=AMAL)
-    return AMAL
+def _find_tree(rc, src):
+    found = sorted(glob.glob(os.path.join(src, "*", rc.tree)))
+    return found[-1][:-len(rc.tree)].rstrip("/") if found else None
+
+
+def fetch(rc):
+    """The unpacked, set-up source tree of rc; RUN_DIR holds its inputs."""
+    base = os.path.join(WORK, rc.name)
+    src, run_dir = os.path.join(base, "src"), os.path.join(base, "run")
+    stamp = os.path.join(base, "setup.stamp")
+    want = digest(rc.source, rc.tree, rc.setup)
+    tree = _find_tree(rc, src)
+    if tree and os.path.exists(stamp) and open(stamp).read() == want:
+        return tree, run_dir
+    missing = [p for p in rc.needs if "ok installed" not in (first_line(
+        ["dpkg-query", "-W", "-f=${Status}", p]) or "")]
+    if missing:
+        raise Failure("%s needs %s: scripts/setup installs them" % (rc.name, " ".join(missing)))
+    dsc = sorted(glob.glob(os.path.join(src, "%s_*.dsc" % rc.source)))
+    if tree:            # set up before with another Setup: unpack afresh
+        shutil.rmtree(tree)
+    if dsc:
+        say("%s: unpacking %s" % (rc.name, os.path.basename(dsc[-1])))
+        run(["dpkg-source", "-x", os.path.basename(dsc[-1])], cwd=src)
+    else:
+        _apt_ready()
+        os.makedirs(src, exist_ok=True)
+        get_source(rc.name, rc.source, src)
+    tree = _find_tree(rc, src)
+    if not tree:
+        raise Failure("%s: apt-get source %s gave no tree with %s" % (rc.name, rc.source, rc.tree))
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.makedirs(run_dir)
+    if rc.setup:
+        say("%s: Setup (in %s)" % (rc.name, os.path.relpath(tree, ROOT)))
+        run(["sh", "-ec", rc.setup], cwd=tree, env=dict(os.environ, RUN_DIR=run_dir, CC="gcc",
+                                                      JOBS=str(os.cpu_count() or 1)))
+    atomic_write(stamp, want)
+    return tree, run_dir
 
 
 # ---------------------------------------------------------------- build
@@ -209,7 +249,7 @@ def configs(macro=None):
     return re.findall(r'X\("([^"]+)",\s*(\w+),\s*(\w+)\)', text)
 
 
-# Every build command, run or up to date, for results/sqlite/build-commands.sh.
+# Every build command, run or up to date, for build-commands.sh.
 BUILD_CMDS = []
 
 
@@ -223,113 +263,234 @@ def step(out, cmd, inputs):
     return out
 
 
-def cc(out, src, flags, inputs=()):
-    return step(out, ["gcc"] + flags + ["-c", src, "-o", out + ".tmp"], (src,) + tuple(inputs))
+def compile_set(rc, tree, sid, flags):
+    """The recipe's objects for one instrumentation set (sid "plain" or a
+    SETS id), built in a fresh copy of the set-up tree."""
+    d = os.path.join(WORK, rc.name, "build-" + sid)
+    stamp = d + ".stamp"
+    cflags = (OPT + " " + flags).strip()
+    want = digest(open(os.path.join(WORK, rc.name, "setup.stamp")).read(), rc.build,
+                  " ".join(rc.objects), cflags)
+    BUILD_CMDS.append("# %s, %s: in a copy of the set-up tree, CC=gcc CFLAGS=%s\n%s"
+                      % (rc.name, sid, shlex.quote(cflags), rc.build))
+    if not (os.path.exists(stamp) and open(stamp).read() == want):
+        say("%s: building the %s set (CFLAGS=%s)" % (rc.name, sid, cflags))
+        shutil.rmtree(d, ignore_errors=True)
+        run(["cp", "-a", tree, d])
+        run(["sh", "-ec", rc.build], cwd=d, env=dict(os.environ, CC="gcc", CFLAGS=cflags,
+                                                   JOBS=str(os.cpu_count() or 1)))
+        atomic_write(stamp, want)
+    objs = []
+    for pat in rc.objects:
+        got = sorted(glob.glob(os.path.join(d, pat)))
+        if not got:
+            raise Failure("%s: Objects: %s matches nothing after Build (%s set)"
+                          % (rc.name, pat, sid))
+        objs += got
+    return objs
 
 
-def build(src, which):
-    """{name: executable}; name is "uninstrumented", "empty-hooks",
-    "<config>" (per-task buffer) or "<config>/shared"."""
-    os.makedirs(OBJ, exist_ok=True)
-    os.makedirs(BIN, exist_ok=True)
-    inc = ["-I" + AMAL]
-    sq, st = os.path.join(AMAL, "sqlite3.c"), os.path.join(src, "test", "speedtest1.c")
-    objs = {}
-    for kind, extra in (("plain", []), ("cov", [COV])):
-        say("compiling sqlite3.c and speedtest1.c (%s)" % ("instrumented" if extra else "uninstrumented"))
-        objs[kind] = [cc(os.path.join(OBJ, "speedtest1_%s.o" % kind), st, SQLITE_CFLAGS + extra + inc),
-                      cc(os.path.join(OBJ, "sqlite3_%s.o" % kind), sq, SQLITE_CFLAGS + extra + inc)]
-    exe = binary.ensure_built()     # build/plain/*.o, the hooks as benchmarked
-    rt_src = os.path.join(ROOT, "bench", "instrument_rt.c")
+def runtime():
+    """bench/instrument_rt.c compiled per-task and empty, and kcb."""
+    d = os.path.join(WORK, "rt")
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(ROOT, "bench", "instrument_rt.c")
     heads = glob.glob(os.path.join(ROOT, "hotpath", "*.h")) + \
         glob.glob(os.path.join(ROOT, "variants", "*.h"))
-    rt = {k: cc(os.path.join(OBJ, "instrument_rt_%s.o" % k), rt_src, RT_CFLAGS + d,
-                heads + [__file__])
-          for k, d in (("pertask", ["-DKCB_RT_SHARED=0"]), ("shared", ["-DKCB_RT_SHARED=1"]),
-                       ("empty", ["-DKCB_RT_EMPTY=1"]))}
+    rt = {}
+    for k, defs in (("pertask", ["-DKCB_RT_SHARED=0"]), ("empty", ["-DKCB_RT_EMPTY=1"])):
+        out = os.path.join(d, "instrument_rt_%s.o" % k)
+        rt[k] = step(out, ["gcc"] + RT_CFLAGS + defs + ["-c", src, "-o", out + ".tmp"],
+                     [src, __file__] + heads)
     kcb = [os.path.join(PLAIN, "hotpath_kcb_user.o"), os.path.join(PLAIN, "hotpath_kcb_common.o")]
+    return rt, kcb
 
-    def link(name, ins, libs):
-        out = os.path.join(BIN, name.replace("/", "@"))
-        return step(out, ["gcc", "-o", out + ".tmp"] + ins + libs, [exe] + ins)
 
-    bins = {"uninstrumented": link("uninstrumented", objs["plain"], ["-pthread", "-lm"]),
-            "empty-hooks": link("empty-hooks", objs["cov"] + [rt["empty"]], ["-pthread", "-lm"])}
-    for name, fe, pair in which:
-        fe_obj = os.path.join(PLAIN, "variants_fe_%s.o" % fe)
-        hooks = os.path.join(OBJ, "hooks_%s__%s.o" % (fe, pair))
-        syms = []
-        for h in HOOKS:
-            syms += ["--redefine-sym", "kcb_%s__%s__%s=__sanitizer_cov_%s" % (fe, pair, h, h)]
-        syms += ["--redefine-sym", "kcb_%s__%s__combo=kcb_rt_combo" % (fe, pair)]
-        # the drain must see when it interrupts a hook (instrument_rt.c)
-        syms += ["--rename-section", ".text=kcb_hooks_text"]
-        step(hooks, ["objcopy"] + syms + [fe_obj, hooks + ".tmp"], [fe_obj, __file__])
+def hooks(fe, pair, fe_only):
+    """One configuration's hooks (or its front end's, with no claim) as the
+    compiler names them, their code in a section of its own (the drain
+    must see when it interrupts a hook: instrument_rt.c)."""
+    src = os.path.join(FEONLY if fe_only else PLAIN, "variants_fe_%s.o" % fe)
+    pair = "fe_only" if fe_only else pair
+    d = os.path.join(WORK, "hooks")
+    os.makedirs(d, exist_ok=True)
+    out = os.path.join(d, "%s__%s.o" % (fe, pair))
+    syms = []
+    for h in HOOKS:
+        syms += ["--redefine-sym", "kcb_%s__%s__%s=__sanitizer_cov_%s" % (fe, pair, h, h)]
+    syms += ["--redefine-sym", "kcb_%s__%s__combo=kcb_rt_combo" % (fe, pair)]
+    syms += ["--rename-section", ".text=kcb_hooks_text"]
+    return step(out, ["objcopy"] + syms + [src, out + ".tmp"], [src, __file__])
+
+
+def build(rc, tree, which):
+    """{build name: executable}: "uninstrumented"; per set S, "S/empty",
+    "S/fe-only/<fe>" and "S/<config>"."""
+    exe = binary.ensure_built()     # build/plain/*.o, the hooks as benchmarked
+    run(["ninja", "-C", ROOT, "feonly"])
+    rt, kcb = runtime()
+    bindir = os.path.join(WORK, rc.name, "bin")
+    os.makedirs(bindir, exist_ok=True)
+
+    def link(name, ins):
+        out = os.path.join(bindir, name.replace("/", "@"))
+        return step(out, ["gcc", "-o", out + ".tmp"] + ins + rc.libs + LIBS, [exe] + ins)
+
+    bins = {"uninstrumented": link("uninstrumented", compile_set(rc, tree, "plain", ""))}
+    for sid, flags, _ in SETS:
+        objs = compile_set(rc, tree, sid, flags)
+        bins[sid + "/empty"] = link(sid + "/empty", objs + [rt["empty"]])
+        for fe in sorted({fe for _, fe, _ in which}):
+            bins["%s/fe-only/%s" % (sid, fe)] = link(
+                "%s/fe-only/%s" % (sid, fe), objs + kcb + [hooks(fe, None, True), rt["pertask"]])
         # kcb_user.o before the runtime: its constructor must run first
-        for mode in ("pertask", "shared"):
-            label = name if mode == "pertask" else name + "/shared"
-            bins[label] = link(label, objs["cov"] + kcb + [hooks, rt[mode]], LIBS)
+        for name, fe, pair in which:
+            bins["%s/%s" % (sid, name)] = link("%s/%s" % (sid, name),
+                                               objs + kcb + [hooks(fe, pair, False), rt["pertask"]])
     return bins
 
 
 # ---------------------------------------------------------------- check
 
-STATS = re.compile(r"instrument_rt: \S+ (per-task|shared \(moved\)|shared \(attached\)) "
-                   r"buffer, \w+ mode: (\d+) drains, (\d+) in a hook, (\d+) records drained, largest fill "
-                   r"(\d+) of (\d+), (\d+) drains found it full, (\d+) records lost in moves")
+STATS = re.compile(r"instrument_rt: \S+ per-task buffer, pc mode: (\d+) drains, (\d+) in a hook, "
+                   r"(\d+) resets undone, (\d+) records drained, largest fill (\d+) of (\d+), "
+                   r"(\d+) drains found it full, (\d+) records lost in moves, (\d+) inconsistent")
 
 
-# The exact-count run: one drain, at exit, into a buffer that holds it all.
-COUNT_SIZE = 1
-COUNT_ENV = {"KCB_RT_PERIOD_US": str(3600 * 10 ** 6), "KCB_RT_WORDS": str(1 << 25)}
-
-
-def _run_once(name, exe, size, env):
-    r = subprocess.run([exe, "--size", str(size), "--memdb"], capture_output=True, text=True,
-                       env=dict(os.environ, KCB_RT_STATS="1", **env))
+def run_build(rc, name, exe, run_dir, small):
+    """Run one build once: (its compared output, its drain statistics or
+    None for the builds without kcb)."""
+    cmd = rc.command(os.path.relpath(exe, run_dir), small)
+    r = subprocess.run(shlex.split(cmd), cwd=run_dir, capture_output=True,
+                       env=dict(os.environ, KCB_RT_STATS="1"))
     if r.returncode:
-        raise Failure("%s exited %d: %s" % (name, r.returncode, r.stderr[-1000:]))
-    # speedtest1 prints one line per test with its time: compare names only
-    tests = [re.sub(r"\s+[\d.]+s$", "", l) for l in r.stdout.splitlines() if l.strip()]
-    m = STATS.search(r.stderr)
-    if name in ("uninstrumented", "empty-hooks"):
-        return tests, None
+        raise Failure("%s %s: `%s` exited %d: %s" % (rc.name, name, cmd, r.returncode,
+                                                    r.stderr[-1000:].decode(errors="replace")))
+    out = rc.output(r.stdout)
+    err = r.stderr.decode(errors="replace")
+    if name == "uninstrumented" or name.endswith("/empty"):
+        return out, None
+    m = STATS.search(err)
     if not m:
-        raise Failure("%s: no instrument_rt statistics line: %s" % (name, r.stderr[-500:]))
-    drains, inhook, records, mx, cap, full, lost = (int(x) for x in m.groups()[1:])
-    if full or lost:
-        raise Failure("%s: %d drains found the buffer full, %d records lost (%s)"
-                      % (name, full, lost, " ".join("%s=%s" % kv for kv in env.items())))
-    return tests, {"buffer": m.group(1), "drains": drains, "in_hook": inhook,
-                   "records": records, "max_fill": mx, "capacity": cap}
+        raise Failure("%s %s: no instrument_rt statistics line: %s" % (rc.name, name, err[-500:]))
+    v = [int(x) for x in m.groups()]
+    st = dict(zip(("drains", "in_hook", "undone", "records", "max_fill", "capacity", "full",
+                   "lost", "inconsistent"), v))
+    if st["full"] or st["lost"] or st["inconsistent"]:
+        raise Failure("%s %s: %d drains found the buffer full, %d records lost, %d inconsistent "
+                      "drains" % (rc.name, name, st["full"], st["lost"], st["inconsistent"]))
+    return out, st
 
 
-def check(bins, size):
-    """Each build runs twice.  At --size COUNT_SIZE with no drain but the
-    one at exit: the exact record count, which every instrumented build
-    must share, and speedtest1's list of tests, which every build must
-    print as the uninstrumented one does.  At the timing size with the
-    timing's drains: no drain may find the buffer full; the largest fill,
-    the drains that interrupted a hook and the records drained are kept
-    (more than were recorded where a reset was lost).
-    Returns ({name: stats of the timing-size run}, exact records)."""
-    said, ref, counts = {}, None, {}
-    for name, exe in bins.items():
-        tests, exact = _run_once(name, exe, COUNT_SIZE, COUNT_ENV)
-        if ref is None:
-            ref = tests
-        elif tests != ref:
-            raise Failure("%s: speedtest1 output differs from the uninstrumented build" % name)
-        if exact is None:
-            continue
-        if exact["drains"]:
-            raise Failure("%s: drained during the exact-count run" % name)
-        counts.setdefault(exact["records"], []).append(name)
-        _, said[name] = _run_once(name, exe, size, {})
-    if len(counts) != 1:
-        raise Failure("builds recorded different numbers of PCs at --size %d: %s"
-                      % (COUNT_SIZE, counts))
-    return said, list(counts)[0]
+def check(rc, bins, run_dir, jobs):
+    """Every build at Run-Small, and every full build at Run too (what the
+    timing runs do, with its drains): each prints the uninstrumented
+    build's output; in each set the full builds drain one number of
+    records and the front-end-only builds none.  Returns {size: {build:
+    drain statistics}}."""
+    said = {}
+    for small in (True, False):
+        names = [n for n in bins if small or n == "uninstrumented" or
+                 not (n.endswith("/empty") or "/fe-only/" in n)]
+        with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+            got = dict(zip(names, ex.map(lambda n: run_build(rc, n, bins[n], run_dir, small),
+                                         names)))
+        ref = got["uninstrumented"][0]
+        if not ref:
+            raise Failure("%s: the uninstrumented build prints nothing to compare" % rc.name)
+        for n, (out, _) in got.items():
+            if out != ref:
+                raise Failure("%s %s: output differs from the uninstrumented build's (%s)"
+                              % (rc.name, n, "Run-Small" if small else "Run"))
+        size = "Run-Small" if small else "Run"
+        said[size] = {n: st for n, (_, st) in got.items() if st}
+        for sid, _, _ in SETS:
+            full = {n: st["records"] for n, st in said[size].items()
+                    if n.startswith(sid + "/") and "/fe-only/" not in n}
+            if len(set(full.values())) != 1:
+                raise Failure("%s (%s, %s): the full builds drained different numbers of "
+                              "records: %s" % (rc.name, sid, size, full))
+            if not list(full.values())[0]:
+                raise Failure("%s (%s, %s): no records" % (rc.name, sid, size))
+            bad = {n: st["records"] for n, st in said[size].items()
+                   if n.startswith(sid + "/fe-only/") and st["records"]}
+            if bad:
+                raise Failure("%s (%s): front-end-only builds recorded: %s" % (rc.name, sid, bad))
+    return said
+
+
+# ---------------------------------------------------------------- callgrind
+
+def _callgrind_one(rc, name, exe, run_dir, tmp):
+    out = os.path.join(tmp, name.replace("/", "@") + ".cg")
+    cmd = rc.command(os.path.relpath(exe, run_dir), small=True)
+    r = subprocess.run(["valgrind", "-q", "--tool=callgrind", "--callgrind-out-file=" + out] +
+                       shlex.split(cmd), cwd=run_dir,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode:
+        raise Failure("%s %s under callgrind exited %d: %s"
+                      % (rc.name, name, r.returncode, r.stderr[-500:].decode(errors="replace")))
+    ann = run(["callgrind_annotate", "--inclusive=no", "--threshold=100", out])
+    total = int(re.search(r"^\s*([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", ann, re.M)
+                .group(1).replace(",", ""))
+    parts = {k: 0 for k in report.CG_PARTS}
+    for m in re.finditer(r"^\s*([\d,]+) \([^)]*\)\s+\S*:(__sanitizer_cov_\w+|kcb_\w+)", ann, re.M):
+        n, v = m.group(2).replace("__sanitizer_cov_", ""), int(m.group(1).replace(",", ""))
+        key = n if n in ("trace_pc", "trace_switch") else \
+            "impl" if n.endswith(("__impl_pc", "__impl_cmp")) else \
+            "cmp" if n.startswith("trace_") and "cmp" in n else "other"
+        parts[key] += v
+    return name, {"total": total, "parts": parts}
+
+
+def callgrind(rc, bins, run_dir, jobs):
+    """Instructions of the uninstrumented build and the empty-hook and full
+    builds of CG_SET (syzkaller's set-up) at Run-Small, in all and in each kind of hook (self cost), from
+    callgrind: exact counts, whatever the machine's load."""
+    import tempfile
+    names = [n for n in bins if n == "uninstrumented" or
+             (n.startswith(CG_SET + "/") and "/fe-only/" not in n)]
+    say("%s: callgrind over %d builds at Run-Small (%d at a time)" % (rc.name, len(names), jobs))
+    with tempfile.TemporaryDirectory() as tmp, \
+            concurrent.futures.ThreadPoolExecutor(jobs) as ex:
+        return dict(ex.map(lambda n: _callgrind_one(rc, n, bins[n], run_dir, tmp), names))
+
+
+# ---------------------------------------------------------------- time
+
+def _rel(p):
+    return os.path.relpath(p, ROOT)
+
+
+def hyperfine(rc, bins, run_dir, runs, rounds, cpu, out):
+    """rounds hyperfine invocations over all builds, runs timed runs per
+    build in each, the order rotated between rounds (a shared machine's
+    load drifts: no build should always come first or last).  Returns the
+    commands (from the repository root) and {name: {"wall": [s], "cpu":
+    [(mean user+system of a round, its runs)]}}."""
+    names = list(bins)
+    cmds, times = [], {n: {"wall": [], "cpu": []} for n in names}
+    for r in range(rounds):
+        k = (r * len(names)) // rounds
+        order = names[k:] + names[:k]
+        j = os.path.abspath(os.path.join(out, "hyperfine-round%d.json" % (r + 1)))
+        cmd = ["taskset", "-c", str(cpu), "hyperfine", "-N", "--style", "basic",
+               "--warmup", "0", "--runs", str(runs), "--export-json", j]
+        for name in order:
+            cmd += ["-n", name, rc.command(os.path.relpath(bins[name], run_dir))]
+        say("%s round %d/%d: timing %d builds, %d runs each (hyperfine, pinned to CPU %d)"
+            % (rc.name, r + 1, rounds, len(bins), runs, cpu))
+        res = subprocess.run(cmd, cwd=run_dir, text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        if res.returncode:
+            raise Failure("hyperfine exited %d: %s" % (res.returncode, res.stdout[-2000:]))
+        with open(j) as f:
+            for x in json.load(f)["results"]:
+                times[x["command"]]["wall"] += x["times"]
+                # hyperfine keeps only the mean CPU time of a round
+                times[x["command"]]["cpu"].append((x["user"] + x["system"], len(x["times"])))
+        cmds.append(cmd)
+    return cmds, times
 
 
 # ---------------------------------------------------------------- machine key
@@ -338,16 +499,15 @@ def _dpkg(pkg):
     return first_line(["dpkg-query", "-W", "-f=${Version}", pkg]) or "?"
 
 
-def machine_key(src):
+def machine_key(rc):
     cpu = "?"
     try:
         m = re.search(r"^model name\s*:\s*(.*)$", open("/proc/cpuinfo").read(), re.M)
         cpu = m.group(1).strip() if m else cpu
     except OSError:
         pass
-    dsc = sorted(glob.glob(os.path.join(SRC, "sqlite3_*.dsc")))
-    deb = os.path.basename(dsc[-1])[len("sqlite3_"):-len(".dsc")] if dsc else "?"
-    ver = open(os.path.join(src, "VERSION")).read().strip()
+    dsc = sorted(glob.glob(os.path.join(WORK, rc.name, "src", "%s_*.dsc" % rc.source)))
+    deb = os.path.basename(dsc[-1])[len(rc.source) + 1:-len(".dsc")] if dsc else "?"
     ls = subprocess.run(["lscpu"], capture_output=True, text=True,
                         env=dict(os.environ, LC_ALL="C")).stdout
     kv = dict((k.strip(), v.strip()) for k, v in
@@ -366,295 +526,121 @@ def machine_key(src):
     return [("cpu", cpu), ("cores", cores), ("cpus", str(len(os.sched_getaffinity(0)))),
             ("kernel", platform.release()),
             ("compiler", first_line(["gcc", "--version"]) or "?"),
+            ("flags", OPT + " (program), hooks as build/plain"),
             ("glibc", platform.libc_ver()[1] or "?"),
             ("liburcu", _dpkg("liburcu-dev")),
-            ("sqlite", "%s (Debian source %s)" % (ver, deb)),
+            ("program", "%s (Debian source %s %s)" % (rc.name, rc.source, deb)),
             ("hyperfine", first_line(["hyperfine", "--version"]) or "?"),
+            ("valgrind", first_line(["valgrind", "--version"]) or "?"),
             ("virt", "+".join(v for v in (first_line(["systemd-detect-virt", "--vm"]),
                                           first_line(["systemd-detect-virt", "--container"]))
                               if v and v != "none") or "none"),
             ("git", git)]
 
 
-# ---------------------------------------------------------------- time
-
-def _rel(p):
-    return os.path.relpath(p, ROOT)
-
-
-def _took(sec):
-    return "%.1f s" % sec + (" (outputs up to date were kept)" if sec < 5 else "")
-
-
-def hyperfine(bins, size, runs, warmup, rounds, out):
-    """rounds hyperfine invocations over all builds, each with runs timed
-    runs per build, the order rotated between rounds (a shared machine's
-    load drifts: no build should always come first or last).  Returns the
-    commands and {name: [seconds]} over all rounds."""
-    cpus = sorted(os.sched_getaffinity(0))
-    cpu = cpus[-1]
-    names = list(bins)
-    cmds, times, cpu_t = [], {n: [] for n in names}, {}
-    for r in range(rounds):
-        k = (r * len(names)) // rounds
-        order = names[k:] + names[:k]
-        j, md = (os.path.join(out, "hyperfine-round%d.%s" % (r + 1, x)) for x in ("json", "md"))
-        cmd = ["taskset", "-c", str(cpu), "hyperfine", "-N", "--style", "basic",
-               "--warmup", str(warmup), "--runs", str(runs),
-               "--export-json", _rel(j), "--export-markdown", _rel(md)]
-        for name in order:
-            cmd += ["-n", name, "%s --size %d --memdb" % (_rel(bins[name]), size)]
-        say("round %d/%d: timing %d builds, %d runs each (hyperfine, pinned to CPU %d)"
-            % (r + 1, rounds, len(bins), runs, cpu))
-        res = subprocess.run(cmd, cwd=ROOT, text=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT)
-        sys.stderr.write(res.stdout)
-        if res.returncode:
-            raise Failure("hyperfine exited %d" % res.returncode)
-        with open(j) as f:
-            for x in json.load(f)["results"]:
-                times[x["command"]] += x["times"]
-                # hyperfine keeps only the mean CPU time of a round
-                cpu_t.setdefault(x["command"], []).append(
-                    (x["user"] + x["system"], len(x["times"])))
-        cmds.append(cmd)
-    return cmds, times, cpu_t
-
-
-def summary(times, cpu):
-    """Wall-time statistics over all runs, and the mean CPU time (user +
-    system), weighted by each round's runs."""
-    return {n: {"runs": len(t), "median": statistics.median(t), "mean": statistics.mean(t),
-                "stddev": statistics.stdev(t) if len(t) > 1 else 0.0, "min": min(t),
-                "cpu_mean": sum(c * k for c, k in cpu[n]) / sum(k for _, k in cpu[n])}
-            for n, t in times.items()}
-
-
-def slowdown(times, name):
-    """Wall-time slowdown against the uninstrumented build: the Hodges-
-    Lehmann estimate of the ratio with its 95% interval (as `compare`), or
-    "no measurable difference" when the interval holds 1."""
-    est, low, high = kstats.hodges_lehmann(times["uninstrumented"], times[name])
-    if low is None:
-        return "%.2f (n too small)" % (1 + est)
-    if low <= 0 <= high:
-        return "no measurable difference"
-    return "%.2f [%.2f-%.2f]" % (1 + est, 1 + low, 1 + high)
-
-
-def table(summ, names, stats, times):
-    base = summ["uninstrumented"]
-
-    def cell(name):
-        r = summ[name]
-        return ("%.0f ms (%.0f ± %.0f)" % (r["median"] * 1e3, r["mean"] * 1e3, r["stddev"] * 1e3),
-                slowdown(times, name), r["cpu_mean"] / base["cpu_mean"])
-
-    lines = ["| configuration | per-task buffer: wall median (mean ± sd) | slowdown, wall [95%] "
-             "| slowdown, CPU | shared buffer: wall median (mean ± sd) | slowdown, wall [95%] "
-             "| slowdown, CPU | shared / per-task, wall | shared buffer set-up |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
-    c, _, _ = cell("uninstrumented")
-    lines.append("| uninstrumented | %s | 1.00 | 1.00 | | | | | |" % c)
-    c, x, y = cell("empty-hooks")
-    lines.append("| empty hooks (the calls alone) | %s | %s | %.2f | | | | | |" % (c, x, y))
-    # upstream rows first, then the proposals, marked
-    for n in sorted(names, key=results.is_proposal):
-        pc, px, py = cell(n)
-        sc, sx, sy = cell(n + "/shared")
-        how = "attached (shareable claim)" if "attached" in stats[n + "/shared"]["buffer"] \
-            else "private area moved in"
-        ratio = summ[n + "/shared"]["median"] / summ[n]["median"]
-        lines.append("| %s%s | %s | %s | %.2f | %s | %s | %.2f | %.2f | %s |"
-                     % (n, " [PROPOSAL]" if results.is_proposal(n) else "", pc, px, py,
-                        sc, sx, sy, ratio, how))
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------- command
 
 def add_arguments(p):
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE,
-                   help="speedtest1 --size (default %d)" % DEFAULT_SIZE)
+    p.add_argument("--list", action="store_true", help="list the programs (realprog/*.recipe)")
+    p.add_argument("--program", action="append", default=[],
+                   help="a program to run (repeatable; default: every one)")
     p.add_argument("--runs", type=int, default=DEFAULT_RUNS,
                    help="hyperfine runs per build and round (default %d)" % DEFAULT_RUNS)
     p.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS,
                    help="hyperfine invocations, the build order rotated (default %d)"
                    % DEFAULT_ROUNDS)
-    p.add_argument("--warmup", type=int, default=1, help="hyperfine warm-up runs (default 1)")
-    p.add_argument("--configs", default="upstream",
-                   help="comma-separated configurations, upstream (default: the 6 "
-                        "upstream ones) or proposals (those and every proposal's, marked)")
-    p.add_argument("--out", default=OUT, help="results directory (default results/sqlite)")
+    p.add_argument("--configs", default="proposals",
+                   help="comma-separated configurations, upstream (the 6 upstream ones) "
+                        "or proposals (those and every proposal's, marked; the default)")
+    p.add_argument("--cpu", type=int, help="the CPU to pin the timing to (default: the last "
+                   "allowed one)")
+    p.add_argument("--out", default=OUT, help="results directory (default results/realprog)")
     p.add_argument("--build-only", action="store_true",
-                   help="fetch, build and check; do not time")
+                   help="fetch, build and check; do not count or time")
+    p.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
+
+
+def which_configs(arg):
+    allc = configs()
+    if arg == "upstream":
+        return configs("KCB_CONFIGS")
+    if arg == "proposals":   # each beside the upstream ones, marked
+        return allc
+    want = [c for c in arg.split(",") if c]
+    bad = [c for c in want if c not in {n for n, _, _ in allc}]
+    if bad or not want:
+        raise UsageError("unknown configuration %s (configurations: %s)"
+                         % (", ".join(bad) or "(none)", " ".join(n for n, _, _ in allc)))
+    return [c for c in allc if c[0] in want]
 
 
 def main(args):
-    import time
-    t0 = time.monotonic()
-    allc = configs()
-    if args.configs == "upstream":
-        which = configs("KCB_CONFIGS")
-    elif args.configs == "proposals":   # each beside the upstream ones, marked
-        which = allc
-    else:
-        want = [c for c in args.configs.split(",") if c]
-        bad = [c for c in want if c not in {n for n, _, _ in allc}]
-        if bad:
-            raise UsageError("unknown configuration %s (upstream ones: %s)"
-                             % (", ".join(bad), " ".join(n for n, _, _ in allc)))
-        which = [c for c in allc if c[0] in want]
-    if args.size < 1 or args.runs < 2 or args.warmup < 0 or args.rounds < 1:
-        raise UsageError("want --size >= 1, --runs >= 2, --rounds >= 1, --warmup >= 0")
-    for tool in ("gcc", "objcopy", "make", "hyperfine", "taskset"):
+    recipes = recipe.all_recipes()
+    if args.list:
+        for rc in recipes:
+            print("%-8s %s  [Debian source %s; realprog/%s.recipe]"
+                  % (rc.name, rc.description, rc.source, rc.name))
+        return 0
+    chosen = [recipe.find(n) for n in args.program] if args.program else recipes
+    which = which_configs(args.configs)
+    if args.runs < 1 or args.rounds < 1 or args.runs * args.rounds < 10:
+        raise UsageError("want --runs >= 1, --rounds >= 1 and at least 10 runs per build "
+                         "(--runs x --rounds)")
+    cpus = sorted(os.sched_getaffinity(0))
+    cpu = cpus[-1] if args.cpu is None else args.cpu
+    if cpu not in cpus:
+        raise UsageError("--cpu %d is not one this process may use (%s)" % (cpu, cpus))
+    for tool in ("gcc", "objcopy", "make", "hyperfine", "taskset", "valgrind", "ninja"):
         if not shutil.which(tool):
             raise Failure("need %s (scripts/setup installs it)" % tool)
-    src = fetch()
-    amalgamation(src)
-    t_fetch = time.monotonic()
-    bins = build(src, which)
-    t_build = time.monotonic()
-    stats, counts = check(bins, args.size)
-    least = min(st["records"] for st in stats.values())
-    for st in stats.values():
-        st["recounted_pct"] = round((st["records"] - least) / least * 100, 2)
-    say("check: all %d builds print the same tests; every instrumented build records %d "
-        "PCs at --size %d; at --size %d no drain found a buffer full (largest fill %d of %d); "
-        "records drained: %s" % (len(bins), counts, COUNT_SIZE, args.size,
-                                 max(st["max_fill"] for st in stats.values()),
-                                 max(st["capacity"] for st in stats.values()),
-                                 ", ".join("%s %d" % (n, st["records"]) for n, st in stats.items())))
-    if args.build_only:
-        return 0
-    os.makedirs(args.out, exist_ok=True)
-    for old in glob.glob(os.path.join(args.out, "hyperfine*")):
-        os.unlink(old)
-    load0 = os.getloadavg()
-    cmds, times, cpu = hyperfine(bins, args.size, args.runs, args.warmup, args.rounds, args.out)
-    load1 = os.getloadavg()
-    t_time = time.monotonic()
-    summ = summary(times, cpu)
-    key = machine_key(src)
-    names = [n for n, _, _ in which]
-    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    fills = [(s["max_fill"], n) for n, s in stats.items()]
-    text = README_HEAD.format(when=when)
-    text += "\n" + table(summ, names, stats, times) + "\n"
-    text += README_NOTES.format(
-        size=args.size, runs=args.runs, warmup=args.warmup, rounds=args.rounds,
-        total=args.runs * args.rounds, count_size=COUNT_SIZE,
-        records=counts,
-        fill="%d (%s)" % max(fills), cap=max(s["capacity"] for s in stats.values()),
-        inhook="%d%%-%d%%" % (min(100 * s["in_hook"] // max(1, s["drains"]) for s in stats.values()),
-                              max(100 * s["in_hook"] // max(1, s["drains"]) for s in stats.values())),
-        recount=", ".join("%s %+.1f%%" % (n, s["recounted_pct"]) for n, s in stats.items()),
-        moved=", ".join(n for n in names if "moved" in stats[n + "/shared"]["buffer"]) or "none",
-        attached=", ".join(n for n in names if "attached" in stats[n + "/shared"]["buffer"])
-        or "none")
-    opts = "" if (args.size, args.runs, args.rounds, args.warmup, args.configs) == \
-        (DEFAULT_SIZE, DEFAULT_RUNS, DEFAULT_ROUNDS, 1, "upstream") else \
-        " --size %d --runs %d --rounds %d --warmup %d --configs %s" % (
-            args.size, args.runs, args.rounds, args.warmup, args.configs)
-    text += "\n## Command\n\n```sh\n./kcovbench realprog%s\n```\n\nwhich, after fetching and " \
-        "building, ran these (from the repository root; `.cache/realprog/bin/` holds the builds):" \
-        "\n\n```sh\n%s\n```\n" % (opts, "\n".join(" ".join(shlex.quote(c) for c in cmd)
-                                                 for cmd in cmds))
-    text += "\nThe build commands (compile, objcopy, link) are in `build-commands.sh`.\n"
-    text += "\n## Machine\n\n```\n%s\n```\n\nLoad average (1 min) %.2f before timing, %.2f " \
-        "after (other jobs share this VM). Steps of this run: fetch and amalgamation %s, " \
-        "builds %s, checks and timing %.0f s.\n" % (
-            "; ".join("%s=%s" % kv for kv in key), load0[0], load1[0],
-            _took(t_fetch - t0), _took(t_build - t_fetch), t_time - t_build)
-    atomic_write(os.path.join(args.out, "build-commands.sh"),
-                 "#!/bin/sh\n# The build commands of `kcovbench realprog` (from the repository "
-                 "root, after its fetch and amalgamation steps)\nset -e\ncd \"$(dirname "
-                 "\"$0\")/../..\"\nmkdir -p .cache/realprog/obj .cache/realprog/bin\n"
-                 + "\n".join(BUILD_CMDS) + "\n")
-    atomic_write(os.path.join(args.out, "README.md"), text)
-    # as every results set: the key line, the command, the binary's commit
-    atomic_write(os.path.join(args.out, "key.txt"), "%s\ncommand: ./kcovbench realprog%s%s\n"
-                 "runs: %d timed runs per build (%d rounds x %d), speedtest1 --size %d\n" % (
-                     "; ".join("%s=%s" % kv for kv in key), opts,
-                     "" if args.out == OUT else " --out " + os.path.relpath(args.out, ROOT),
-                     args.runs * args.rounds, args.rounds, args.runs, args.size))
-    atomic_write(os.path.join(args.out, "summary.json"), json.dumps(
-        {"size": args.size, "machine": dict(key), "timing_seconds": summ,
-         "exact_records_per_run_at_size_%d" % COUNT_SIZE: counts,
-         "check_run_at_timing_size": stats}, indent=1) + "\n")
-    print(text)
+    jobs = len(cpus)
+    for rc in chosen:
+        t0 = time.monotonic()
+        BUILD_CMDS.clear()
+        tree, run_dir = fetch(rc)
+        t1 = time.monotonic()
+        bins = build(rc, tree, which)
+        t2 = time.monotonic()
+        checked = check(rc, bins, run_dir, jobs)
+        say("%s: check: all %d builds print the uninstrumented build's output; full builds "
+            "drain %s records (Run-Small) and %s (Run), front-end-only builds none"
+            % (rc.name, len(bins), ", ".join("%s %d" % (sid, next(
+                st["records"] for n, st in checked["Run-Small"].items()
+                if n.startswith(sid + "/") and "/fe-only/" not in n)) for sid, _, _ in SETS),
+               ", ".join("%s %d" % (sid, next(
+                   st["records"] for n, st in checked["Run"].items()
+                   if n.startswith(sid + "/"))) for sid, _, _ in SETS)))
+        if args.build_only:
+            continue
+        cg = {} if args.no_callgrind else callgrind(rc, bins, run_dir, jobs)
+        t3 = time.monotonic()
+        out = os.path.join(args.out, rc.name)
+        os.makedirs(out, exist_ok=True)
+        for old in glob.glob(os.path.join(out, "hyperfine*")):
+            os.unlink(old)
+        load0 = os.getloadavg()
+        cmds, times = hyperfine(rc, bins, run_dir, args.runs, args.rounds, cpu, out)
+        load1 = os.getloadavg()
+        t4 = time.monotonic()
+        opts = " --program %s" % rc.name
+        if args.configs != "proposals":
+            opts += " --configs " + args.configs
+        if (args.runs, args.rounds) != (DEFAULT_RUNS, DEFAULT_ROUNDS):
+            opts += " --runs %d --rounds %d" % (args.runs, args.rounds)
+        if args.cpu is not None:
+            opts += " --cpu %d" % args.cpu
+        if args.out != OUT:
+            opts += " --out " + os.path.relpath(args.out, ROOT)
+        key = machine_key(rc)
+        ctx = {"recipe": rc, "which": which, "times": times, "checked": checked, "cg": cg,
+               "key": key, "opts": opts, "cmds": cmds, "runs": args.runs, "rounds": args.rounds,
+               "cpu": cpu, "load": (load0[0], load1[0]),
+               "steps": (t1 - t0, t2 - t1, t3 - t2, t4 - t3), "sets": SETS, "cg_set": CG_SET,
+               "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "run_dir": _rel(run_dir)}
+        report.write(out, ctx, BUILD_CMDS)
+        report.write_index(args.out)
     return 0
-
-
-README_HEAD = """# SQLite speedtest1 under each kcov hook configuration
-
-Timing from this project's **2-core VM** (a KVM guest shared with other
-jobs), {when}: whole-process wall time of `speedtest1 --memdb` (SQLite's
-own benchmark, from Debian's sqlite3 source package) built with
-`-fsanitize-coverage=trace-pc,trace-cmp` and linked with each
-configuration's hooks, against the same program built without
-instrumentation.  Slowdown = median time / the uninstrumented build's
-median time (and, beside it, the same ratio of CPU time).  Produced by
-`./kcovbench realprog`; hyperfine's JSON and
-Markdown exports are `hyperfine-round*.json` and `hyperfine-round*.md`;
-`summary.json` has the statistics over all rounds and the check runs;
-`instructions.md` (from `scripts/realprog-callgrind`) where the
-instructions go, hook by hook.
-"""
-
-README_NOTES = """
-How it was built and run:
-
-- speedtest1 `--size {size} --memdb`; hyperfine `-N`, {rounds} rounds (the
-  build order rotated between rounds), each with {warmup} warm-up and
-  {runs} timed runs per build: {total} timed runs per build in all, pinned
-  to one CPU (the traced thread is pinned there by
-  `kcb_thread_attach(0, true)` too).
-- sqlite3.c (the amalgamation made from the Debian source) and
-  speedtest1.c are compiled once with `-O2 -fsanitize-coverage=trace-pc,trace-cmp`
-  and once with `-O2` alone, and linked per configuration: the
-  instrumented code is identical in every build, only the hooks differ.
-  The hooks are the configuration's functions in
-  `build/plain/variants_fe_<fe>.o` (the object the benchmarks and the gate
-  measure), renamed to `__sanitizer_cov_*` by `objcopy --redefine-sym`.
-  The runtime (`bench/instrument_rt.c`), kcb and the hooks are not
-  instrumented.  Float and double comparisons
-  (`__sanitizer_cov_trace_cmpf/cmpd`, with no kernel counterpart) call an
-  empty function in every build.
-- The traced task records PCs (trace-pc mode); the trace-cmp hooks run
-  their front end's lookup and return, as in a kernel tracing PCs.
-- Per-task buffer: `kcb_task_enable()` on the task's own buffer.  Shared
-  buffer: an owner's buffer; where the pc claim is shareable the task is
-  attached to it directly (`kcb_task_attach`: {attached}); otherwise it
-  records into a private area that each drain moves into the owner with
-  the combo's `move`, as Linux moves a remote area ({moved}).
-- Drain: a 1 ms CLOCK_MONOTONIC timer signals the task; the handler takes
-  the record count and resets it (after the move).  A signal can land
-  inside a hook, where a non-atomic claim may undo the reset (it stores the
-  count it loaded plus one); a drain that interrupted a hook (the PC is
-  inside the hooks' code, which is linked as a section of its own) arms one
-  retry 20 µs later, so an undone reset costs 20 µs of buffer, not a
-  period, unless the retry's reset is undone too.
-  The buffer holds {cap} records.  A check run of every build at the
-  timing size, before timing, saw a largest fill at a drain of {fill} and
-  no drain that found a buffer full: the hooks took their recording path,
-  not the buffer-full path.  In that run {inhook} of the drains
-  interrupted a hook; the records drained exceed the records written by
-  what undone resets counted twice (relative to the fewest drained, the
-  cas builds', whose resets a hook cannot undo): {recount}.
-- A second check run of every build at `--size {count_size}`, with no drain
-  but one at exit, counted the records exactly: every instrumented build
-  recorded {records} PCs, and every build printed the uninstrumented
-  build's list of tests.
-- Slowdown, wall: the Hodges-Lehmann estimate of wall time / the
-  uninstrumented build's over all timed runs, with its distribution-free
-  95% interval (the method of `kcovbench compare`); "no measurable
-  difference" when the interval holds 1.  Rows marked [PROPOSAL] are
-  proposals (`--configs proposals`), after the upstream rows.
-  Slowdown, CPU: mean user + system time / the uninstrumented build's
-  (hyperfine's per-round means, weighted by runs): less sensitive to other
-  jobs taking the CPU on this shared VM, not to their use of the caches.
-"""
 
 
 if __name__ == "__main__":

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Tests of `kcovbench realprog` that need no download: the recipes (every
+shipped one parses, bad ones are refused with file:line), the command line
+(--list, unknown programs), the deb-src entries derived from apt's
+configuration, the runtime (empty in the benchmark build), the
+front-end-only objects (they record nothing) and the drain: on a small
+instrumented program, drains every few microseconds count exactly the
+records written, although many land inside a non-atomic claim.
+Run: python3 tests/test_realprog.py [-v]"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.dont_write_bytecode = True
+from kcb import realprog, recipe  # noqa: E402
+from kcb.common import UsageError  # noqa: E402
+
+KCOVBENCH = os.path.join(ROOT, "kcovbench")
+GOOD = ("Program: p\nDescription: d\nSource: s\nTree: t.c\nBuild:\n $CC $CFLAGS -c t.c\n"
+        "Objects: t.o\nRun: {exe} 1\nRun-Small: {exe} 0\n")
+
+# A branchy program that records a few million PCs in well under a second.
+PROG = r"""
+#include <stdio.h>
+#include <stdint.h>
+static uint64_t step(uint64_t x, int i)
+{
+	if (x & 1)
+		x = 3 * x + 1;
+	else
+		x >>= 1;
+	if (i % 3 == 0)
+		x ^= (uint64_t)i;
+	return x;
+}
+int main(void)
+{
+	uint64_t x = 27, sum = 0;
+	for (int i = 0; i < 1000000; i++) {
+		x = step(x | 2, i);
+		sum += x;
+	}
+	printf("%llu\n", (unsigned long long)sum);
+	return 0;
+}
+"""
+
+
+class Recipes(unittest.TestCase):
+    def test_shipped_recipes_parse(self):
+        got = recipe.all_recipes()
+        self.assertGreaterEqual(len(got), 3, [r.name for r in got])
+        for r in got:
+            self.assertIn("{exe}", r.run)
+            self.assertTrue(r.objects)
+
+    def test_bad_recipes_are_refused(self):
+        recipe.parse(GOOD, "x.recipe")
+        for bad, why in ((GOOD + "Colour: red\n", r"x.recipe:10: unknown field Colour"),
+                         (GOOD.replace("Run: {exe} 1\n", ""), "missing Run"),
+                         (GOOD.replace("Run: {exe} 1", "Run: prog 1"), r"Run has no \{exe\}"),
+                         (" lost\n" + GOOD, r"x.recipe:1: a continuation line"),
+                         (GOOD + "Output-Filter: (\n", "Output-Filter"),
+                         (GOOD + "Tree: again\n", "Tree given twice"),
+                         (GOOD.replace("{exe} 1", "{exe} 1 | cksum"), "without a shell"),
+                         ("no colon here\n" + GOOD, r"x.recipe:1: want 'Field: value'")):
+            with self.assertRaisesRegex(UsageError, why):
+                recipe.parse(bad, "x.recipe")
+
+    def test_continuation_lines_keep_the_shell(self):
+        f = recipe.parse(GOOD.replace("Build:\n $CC $CFLAGS -c t.c\n",
+                                      "Build:\n a\n\tb c\n"), "x.recipe")
+        self.assertEqual(f["Build"], "a\nb c")
+
+    def test_readme_example_parses(self):
+        text = open(os.path.join(ROOT, "realprog", "README.md")).read()
+        ex = re.search(r"```\n(Program: .*?)```", text, re.S).group(1)
+        f = recipe.parse(ex, "realprog/README.md")
+        self.assertEqual(f["Program"], "bzip2")
+
+    def test_list_shows_every_recipe(self):
+        r = subprocess.run([KCOVBENCH, "realprog", "--list"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = [l.split()[0] for l in r.stdout.splitlines() if l.strip()]
+        self.assertEqual(names, [x.name for x in recipe.all_recipes()])
+        for n in ("sqlite", "zstd", "gawk"):
+            self.assertIn(n, names)
+
+    def test_unknown_program_and_too_few_runs_are_usage_errors(self):
+        for args, why in ((["--program", "nosuch"], "no program nosuch"),
+                          (["--runs", "2", "--rounds", "2"], "at least 10 runs"),
+                          (["--configs", "nosuch"], "unknown configuration nosuch")):
+            r = subprocess.run([KCOVBENCH, "realprog"] + args, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn(why, r.stderr)
+
+
+class Apt(unittest.TestCase):
+    def test_deb_src_from_deb822(self):
+        text = ("Types: deb\n# a comment\nURIs: http://example.invalid/debian\n"
+                "Suites: s s-updates\nComponents: main\nSigned-By: /k.gpg\n\n"
+                "Types: deb\nEnabled: no\nURIs: http://example.invalid/off\nSuites: s\n"
+                "Components: main\n\nTypes: deb-src\nURIs: http://example.invalid/src\n"
+                "Suites: s\nComponents: main\n")
+        self.assertEqual(realprog.src_from_deb822(text), [
+            "Types: deb-src\nURIs: http://example.invalid/debian\nSuites: s s-updates\n"
+            "Components: main\nSigned-By: /k.gpg"])
+        self.assertEqual(realprog.src_from_list(
+            "deb [signed-by=/k.gpg] http://example.invalid/d s main\n# deb x y z\n"),
+            ["deb-src [signed-by=/k.gpg] http://example.invalid/d s main"])
+
+
+class Runtime(unittest.TestCase):
+    def test_runtime_is_empty_in_the_benchmark_build(self):
+        # scripts/configure compiles every C file of bench/ into kcovbench
+        flags = ["gcc", "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
+                 "-Werror", "-D_GNU_SOURCE", "-c", os.path.join(ROOT, "bench", "instrument_rt.c")]
+        with tempfile.TemporaryDirectory() as d:
+            o = os.path.join(d, "rt.o")
+            subprocess.run(flags + ["-o", o], check=True)
+            self.assertEqual(subprocess.run(["nm", o], capture_output=True, text=True).stdout, "")
+            for defs in (["-DKCB_RT_SHARED=0"], ["-DKCB_RT_SHARED=1"], ["-DKCB_RT_EMPTY=1"]):
+                subprocess.run(flags + ["-DKCB_INSTRUMENT_RT"] + defs + ["-o", o], check=True)
+                syms = subprocess.run(["nm", o], capture_output=True, text=True).stdout
+                self.assertIn("__sanitizer_cov_trace_cmpd", syms)
+
+
+class Drain(unittest.TestCase):
+    """The small program linked as realprog links a build."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        realprog.WORK = cls.tmp.name        # hooks and runtime objects go here
+        src = os.path.join(cls.tmp.name, "p.c")
+        with open(src, "w") as f:
+            f.write(PROG)
+        cls.obj = os.path.join(cls.tmp.name, "p.o")
+        subprocess.run(["gcc", "-O1", "-fsanitize-coverage=trace-pc", "-c", src, "-o", cls.obj],
+                       check=True)
+        subprocess.run(["ninja", "-C", ROOT, "feonly"], check=True, stdout=subprocess.DEVNULL)
+        cls.rt, cls.kcb = realprog.runtime()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def link(self, fe, pair, fe_only=False):
+        out = os.path.join(self.tmp.name, "p-%s-%s-%d" % (fe, pair, fe_only))
+        subprocess.run(["gcc", "-o", out, self.obj] + self.kcb +
+                       [realprog.hooks(fe, pair, fe_only), self.rt["pertask"]] + realprog.LIBS,
+                       check=True)
+        return out
+
+    def stats(self, exe, **env):
+        r = subprocess.run([exe], capture_output=True, text=True,
+                           env=dict(os.environ, KCB_RT_STATS="1", **env))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = realprog.STATS.search(r.stderr)
+        self.assertTrue(m, r.stderr)
+        v = [int(x) for x in m.groups()]
+        return r.stdout, dict(zip(("drains", "in_hook", "undone", "records"), v[:4])), v[-1]
+
+    def test_drains_count_exactly_although_resets_are_undone(self):
+        for fe, pair in (("lnx", "plain_count_first"), ("lnx", "plain_store_first"),
+                         ("obsd_149", "cas")):
+            exe = self.link(fe, pair)
+            # one drain, at exit, into a buffer that holds everything
+            out0, exact, bad0 = self.stats(exe, KCB_RT_PERIOD_US=str(3600 * 10 ** 6),
+                                           KCB_RT_WORDS=str(1 << 25))
+            self.assertEqual(exact["drains"], 0)
+            # a drain every 13 us: thousands of them inside a hook
+            out1, got, bad1 = self.stats(exe, KCB_RT_PERIOD_US="13")
+            print("%s/%s: %d records exact; drained %d in %d drains, %d in a hook, %d resets "
+                  "undone" % (fe, pair, exact["records"], got["records"], got["drains"],
+                              got["in_hook"], got["undone"]), file=sys.stderr)
+            self.assertEqual(out0, out1)
+            self.assertEqual((bad0, bad1), (0, 0))
+            self.assertGreater(exact["records"], 10 ** 6)
+            self.assertGreater(got["in_hook"], 0, "no drain landed in a hook: nothing tested")
+            self.assertEqual(got["records"], exact["records"])
+            if pair == "cas":       # a CAS retries from the reset count
+                self.assertEqual(got["undone"], 0)
+
+    def test_front_end_only_records_nothing(self):
+        _, st, _ = self.stats(self.link("lnx", None, True))
+        self.assertEqual(st["records"], 0)
+        dis = subprocess.run(["objdump", "-d", os.path.join(ROOT, "build", "feonly",
+                                                            "variants_fe_lnx.o")],
+                             capture_output=True, text=True, check=True).stdout
+        body = re.search(r"<kcb_lnx__fe_only__trace_pc>:\n(.*?)\n\n", dis, re.S).group(1)
+        self.assertIn("%fs:", body)     # the lookup of current is there
+        self.assertNotIn("lock", body)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import unit_main
+    unit_main.run(__name__)
