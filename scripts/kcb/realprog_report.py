@@ -155,24 +155,24 @@ NOTES = """
   {runs} timed runs per build in each (no warm-up: each build had just run
   its checks): {total} timed runs per build, pinned to CPU {cpu} (the
   traced thread is pinned there by `kcb_thread_attach(0, true)` too).
-  Load average (1 min) {load0:.2f} before timing, {load1:.2f} after (other
-  jobs share this VM).  Steps: fetch and set-up {s0:.0f} s, builds {s1:.0f} s,
+  {pinned}Load average (1 min) {load0:.2f} before timing, {load1:.2f} after
+  (other jobs share this VM).  Steps: fetch and set-up {s0:.0f} s, builds {s1:.0f} s,
   checks and callgrind {s2:.0f} s, timing {s3:.0f} s.
 - The instrumented code is the same in every build of a set; only the
   hooks differ.  The runtime (`bench/instrument_rt.c`), kcb and the hooks
   are not instrumented.  Float and double comparisons
   (`__sanitizer_cov_trace_cmpf/cmpd`, with no kernel counterpart) call an
   empty function in every build.
-- Drain: a 1 ms timer signals the task, whose handler takes the record
-  count and resets it, as a fuzzer's executor does between programs.  A
-  signal that lands inside a non-atomic claim can have its reset undone by
-  the hook it interrupted; the drain detects that (a marker in record 1)
-  and counts only the records past those it took, so the count is exact.
-  Checked before timing, on the timing run's command with its drains:
-  every full build of a set drained the same number of records:
-  {exact}.  Among them are the CAS claims (openbsd-1.48, openbsd-1.49),
-  whose count a drain cannot make wrong: the over-count is 0 for every
-  configuration.  Resets undone and counted exactly, per build: {undone}.
+- Drain: a 5 ms timer signals the task, whose handler takes the record
+  count and resets it, as a fuzzer's executor does between programs.  It
+  never does so inside a hook, where a non-atomic claim would undo the
+  reset (it would store the count it loaded plus one): a signal that lands
+  in the hooks' code retries 20 µs later ({inhook} such signals per drain,
+  over the builds).  So the count is exact.  Checked before timing, on the
+  timing run's command with its drains: every full build of a set drained
+  the same number of records: {exact}.  Among them are the CAS claims
+  (openbsd-1.48, openbsd-1.49), whose count a reset cannot make wrong:
+  the over-count is 0 for every configuration.
   The buffer ({cap} records) was never found full: the hooks took their
   recording path.
 - Every build, at `{run_small}` and at `{run}`, printed the uninstrumented
@@ -201,14 +201,17 @@ def write(out, ctx, build_cmds):
         text += tab + "\n"
         summ["sets"][sid] = d
     chk = ctx["checked"]
-    undone = ", ".join("%s %d" % (n, st["undone"]) for n, st in chk["Run"].items() if st["undone"])
+    per = [st["in_hook"] / max(1, st["drains"]) for st in chk["Run"].values()]
     text += NOTES.format(
         rounds=ctx["rounds"], runs=ctx["runs"], total=total, cpu=ctx["cpu"],
+        pinned="With `--cpu` the checks and callgrind ran on that CPU too, and the other "
+        "CPU was left to other work (in a published set: `kcovbench realprog` measuring "
+        "another program at the same time). " if "--cpu" in ctx["opts"] else "",
         load0=ctx["load"][0], load1=ctx["load"][1], s0=ctx["steps"][0], s1=ctx["steps"][1],
         s2=ctx["steps"][2], s3=ctx["steps"][3],
         exact=", ".join("%s %d" % (label, _records(chk, "Run", sid))
                         for sid, _, label in ctx["sets"]),
-        undone=undone or "none", cap=max(st["capacity"] for st in chk["Run"].values()),
+        inhook="%.1f-%.1f" % (min(per), max(per)), cap=max(st["capacity"] for st in chk["Run"].values()),
         run_small=rc.command("<build>", True), run=rc.command("<build>"),
         filtered=" (after removing `%s`)" % rc.filter.pattern if rc.filter else "")
     if ctx["cg"]:
