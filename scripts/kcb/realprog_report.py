@@ -278,3 +278,8 @@ def write_index(out):
                                          " [PROPOSAL]" if results.is_proposal(n) else "",
                                          " | ".join(cells))
     atomic_write(os.path.join(out, "README.md"), text)
+    # as every results set: key lines and commands (here one per program)
+    atomic_write(os.path.join(out, "key.txt"), "".join(
+        "%s: %s\ncommand: %s\nruns: %d timed runs per build\n" % (
+            s["program"], "; ".join("%s=%s" % kv for kv in s["machine"].items()),
+            s["command"], s["runs_per_build"]) for s in progs))
