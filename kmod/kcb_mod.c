@@ -26,6 +26,7 @@
 #include "../variants/variant.h"
 #include "../tests/twins.h"
 #include "../tests/twin_remote.h"
+#include "twin_preempt.h"
 #include "kcb_run.h"
 
 static bool selftest = true;
@@ -39,6 +40,11 @@ MODULE_PARM_DESC(nrec, "Calls per thread and check (default 2000)");
 static ulong nsections = 200;
 module_param(nsections, ulong, 0444);
 MODULE_PARM_DESC(nsections, "Remote sections per thread and phase (default 200)");
+
+static ulong preempt_rounds = 200;
+module_param(preempt_rounds, ulong, 0444);
+MODULE_PARM_DESC(preempt_rounds, "Rounds of the preemption twin per Linux "
+		 "remote design and scenario (default 200)");
 
 static char *run;
 module_param(run, charp, 0444);
@@ -142,6 +148,26 @@ static void kcb_selftest(void)
 			int err = twin_remote(r, ncpus, nsections);
 
 			pr_info("%sok remote %s\n", err ? "not " : "", r->name);
+			if (err)
+				failed++;
+			else
+				passed++;
+			cond_resched();
+		}
+		/*
+		 * A softirq section preempted on its CPU by a higher-priority
+		 * task with a section of its own (what the v4 patch says
+		 * corrupts per-CPU saved state on PREEMPT_RT): one CPU, the
+		 * Linux-shaped designs, on both kernels.
+		 */
+		for (i = 0; i < kcb_nremotes; i++) {
+			const struct kcb_remote_ops *r = kcb_remotes[i];
+			int err;
+
+			if (!r->softirq || strcmp(r->config, "linux"))
+				continue;
+			err = twin_preempt(r, preempt_rounds);
+			pr_info("%sok preempt %s\n", err ? "not " : "", r->name);
 			if (err)
 				failed++;
 			else

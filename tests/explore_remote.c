@@ -6,6 +6,10 @@
  *   PREEMPT_RT: two tasks each serve a softirq in task context (the softirq
  *     count is per task) with their own kcov on, and run a softirq remote
  *     section; any lock, unlock or preemption point may switch tasks.
+ *     Softirq sections of two tasks interleave on one CPU only without the
+ *     per-CPU BH lock: RT since v6.18 (commit 3253cb49cbad) unless built
+ *     with CONFIG_PREEMPT_RT_NEEDS_BH_LOCK.  Debian 12's 6.1-rt has the
+ *     lock: results/remote/preempt shows what it does instead.
  *   !RT: a background task runs a task-context section while a user task
  *     traces into its own buffer; one softirq (an interrupt) may arrive at
  *     any point where interrupts are on and runs a softirq section to
