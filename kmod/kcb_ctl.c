@@ -194,6 +194,10 @@ static int variants_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %s/%s\n", c->pair->broken ? "broken" : "combo",
 			   c->fe->name, c->pair->name);
 	}
+	/* remote= runs: the design, and the contexts it has */
+	for (i = 0; i < kcb_nremotes; i++)
+		seq_printf(m, "remote %s task%s\n", kcb_remotes[i]->name,
+			   kcb_remotes[i]->softirq ? " softirq" : "");
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(variants);

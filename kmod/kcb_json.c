@@ -158,14 +158,15 @@ static void put_rep(struct out *o, const struct kcb_results *res, int rep)
 		len += scnprintf(label + len, sizeof(label) - len, "%s%d%s",
 				 i ? "," : "", tr[i].cpu, tr[i].pinned ? "" : "!");
 	scnprintf(label + len, sizeof(label) - len, " hwcounters=no%s",
+		  spec->remote ? " op=one-section(start+stop)" :
 		  spec->mode == MODE_WORKLOAD ?
 		  " op=one-workload-round(trace-pc)" : "");
 
 	put(o, "    {\n      \"name\": \"kmod:%s/%s/irq:%d/iterations:1/manual_time/threads:%d\",\n",
-	    spec->config, kcb_mode_names[spec->mode], spec->irq, spec->nthreads);
+	    spec->config, kcb_spec_mode_name(spec), spec->irq, spec->nthreads);
 	put(o, "      \"family_index\": 0,\n      \"per_family_instance_index\": 0,\n");
 	put(o, "      \"run_name\": \"kmod:%s/%s/irq:%d/iterations:1/manual_time/threads:%d\",\n",
-	    spec->config, kcb_mode_names[spec->mode], spec->irq, spec->nthreads);
+	    spec->config, kcb_spec_mode_name(spec), spec->irq, spec->nthreads);
 	put(o, "      \"run_type\": \"iteration\",\n");
 	put(o, "      \"repetitions\": %d,\n      \"repetition_index\": %d,\n",
 	    spec->reps, rep);
@@ -226,7 +227,7 @@ void kcb_results_log(const struct kcb_results *res)
 
 		if (res->rep_err[rep]) {
 			pr_info("%s/%s threads:%d rep %d: no whole batch in the window\n",
-				spec->config, kcb_mode_names[spec->mode],
+				spec->config, kcb_spec_mode_name(spec),
 				spec->nthreads, rep);
 			continue;
 		}
@@ -234,7 +235,7 @@ void kcb_results_log(const struct kcb_results *res)
 			ns_per_op += muldiv(tr[i].ns, 1000, tr[i].ops * n);
 		whole = div_u64_rem(ns_per_op, 1000, &frac);
 		pr_info("%s/%s threads:%d rep %d: %llu.%03u ns/%s\n", spec->config,
-			kcb_mode_names[spec->mode], spec->nthreads, rep, whole,
+			kcb_spec_mode_name(spec), spec->nthreads, rep, whole,
 			frac, spec->mode == MODE_WORKLOAD ? "round" : "op");
 	}
 }

@@ -38,6 +38,7 @@ struct thr {
 	struct rep *rep;
 	struct task_struct *task;
 	struct kcb_thr_result *res;
+	struct kcb_remote_thread *remote;	/* a remote run's part */
 	int idx, cpu;
 };
 
@@ -61,6 +62,14 @@ static u64 cpu_time(void)
 	return READ_ONCE(current->se.sum_exec_runtime);
 }
 
+/* One batch: the mode's, or a remote run's sections. */
+static inline u64 batch(struct rep *r, struct thr *t, struct mode_thread *mt)
+{
+	if (t->remote)
+		return kcb_remote_batch(t->remote);
+	return mode_batch(r->mr, mt, t->idx);
+}
+
 static void window(struct rep *r, struct thr *t, struct mode_thread *mt)
 {
 	u64 ops = 0, start_ops = 0, t0 = ktime_get_ns(), tm = t0, start = t0;
@@ -69,7 +78,7 @@ static void window(struct rep *r, struct thr *t, struct mode_thread *mt)
 	bool batched = false;
 
 	for (;;) {
-		ops += mode_batch(r->mr, mt, t->idx);
+		ops += batch(r, t, mt);
 		if (seen == PH_MEASURE && !batched) {
 			batched = true;
 			atomic_inc(&r->batched);
@@ -104,7 +113,7 @@ static void window(struct rep *r, struct thr *t, struct mode_thread *mt)
 	atomic_inc(&r->closed);
 	/* Cool-down: load the machine until every window has closed. */
 	while (atomic_read(&r->closed) < r->spec->nthreads && !READ_ONCE(r->abort)) {
-		mode_batch(r->mr, mt, t->idx);
+		batch(r, t, mt);
 		cond_resched();
 	}
 }
@@ -122,7 +131,15 @@ static int thr_main(void *arg)
 	t->res->cpu = raw_smp_processor_id();
 	attached = t->res->cpu != t->cpu ? -EINVAL :
 		   kcb_thread_attach(t->idx, false);
-	err = attached < 0 ? attached : mode_thread_init(r->mr, &mt);
+	if (attached < 0)
+		err = attached;
+	else if (r->spec->remote) {
+		/* No kcov of its own: the sections are the whole load. */
+		t->remote = kcb_remote_thread_init(r->spec, t->idx);
+		err = PTR_ERR_OR_ZERO(t->remote);
+	} else {
+		err = mode_thread_init(r->mr, &mt);
+	}
 	if (err)
 		atomic_set(&r->failed, err);
 	/* Start barrier: nobody measures until everyone is set up. */
@@ -132,7 +149,9 @@ static int thr_main(void *arg)
 	if (!atomic_read(&r->failed) && !READ_ONCE(r->abort))
 		window(r, t, &mt);
 	t->res->pinned = !err && raw_smp_processor_id() == t->cpu;
-	if (!err)
+	if (!err && r->spec->remote)
+		kcb_remote_thread_fini(t->remote);
+	else if (!err)
 		mode_thread_fini(r->mr, &mt);
 	if (attached >= 0)
 		kcb_thread_detach();
@@ -213,6 +232,8 @@ int kcb_run(const struct kcb_spec *spec, struct kcb_results *res)
 	int rep, i, err;
 
 	err = mode_run_init(&mr, spec->c, spec->mode, spec->buf_words);
+	if (!err && spec->remote)
+		err = kcb_remote_run_init(spec);
 	if (err) {
 		mode_run_fini(&mr);
 		return err;
@@ -228,6 +249,8 @@ int kcb_run(const struct kcb_spec *spec, struct kcb_results *res)
 		if (signal_pending(current))
 			err = err ?: -EINTR;
 	}
+	if (spec->remote)
+		err = kcb_remote_run_fini(spec) ?: err;
 	mode_run_fini(&mr);
 	return err;
 }

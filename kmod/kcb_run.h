@@ -8,6 +8,7 @@
 #define KCB_RUN_H
 
 #include "../bench/modes.h"
+#include "../variants/remote.h"
 
 #define KCB_SPEC_MAX		512	/* bytes of one spec */
 #define KCB_CONFIG_MAX		64
@@ -32,7 +33,31 @@ struct kcb_spec {
 	u64 window_ns, warmup_ns;
 	int reps;
 	u64 buf_words;			/* own buffers, 0: one batch's room */
+	const struct kcb_remote_ops *remote;	/* a remote-section run, or NULL */
+	int remote_soft;		/* ... its sections in softirq */
 };
+
+/* The mode's name, or a remote run's context ("task", "softirq"). */
+static inline const char *kcb_spec_mode_name(const struct kcb_spec *spec)
+{
+	if (spec->remote)
+		return spec->remote_soft ? "softirq" : "task";
+	return kcb_mode_names[spec->mode];
+}
+
+/*
+ * Remote-section runs (kcb_remote_run.c): the design's pools for the whole
+ * run, and per thread an owner of its own with a handle of its own, so the
+ * threads share only what the design shares.  A batch is SECTIONS
+ * sections, each start + stop with no hooks between, in task context or
+ * in a softirq of this CPU (a tasklet its local_bh_enable() runs).
+ */
+struct kcb_remote_thread;
+int  kcb_remote_run_init(const struct kcb_spec *spec);
+int  kcb_remote_run_fini(const struct kcb_spec *spec);
+struct kcb_remote_thread *kcb_remote_thread_init(const struct kcb_spec *spec, int idx);
+u64  kcb_remote_batch(struct kcb_remote_thread *t);
+void kcb_remote_thread_fini(struct kcb_remote_thread *t);
 
 /* One thread's part of one repetition. */
 struct kcb_thr_result {

@@ -23,6 +23,12 @@
  *			emptied only when full; 0: room for one batch,
  *			emptied after each (never leaves L1)	(262144)
  *
+ * or, instead of config= and mode=, a remote-section run
+ * (kcb_remote_run.c):
+ *
+ *	remote=NAME	a design of variants/remotes.h
+ *	context=C	task, or softirq for designs that have it	(task)
+ *
  * and reps x (warmup_ms + window_ms) at most 60 s (kcb_run.h says why).
  * Anything else, a key given twice, or a bound crossed: -EINVAL, with the
  * reason in dmesg.  Threads never share a CPU: the replica front ends'
@@ -41,10 +47,10 @@
 })
 
 enum { K_CONFIG, K_MODE, K_THREADS, K_CPUS, K_WINDOW, K_WARMUP, K_REPS, K_IRQ,
-       K_BUFFER, K_MAX };
+       K_BUFFER, K_REMOTE, K_CONTEXT, K_MAX };
 static const char *const keys[K_MAX] = {
 	"config", "mode", "threads", "cpus", "window_ms", "warmup_ms", "reps", "irq",
-	"buffer_words",
+	"buffer_words", "remote", "context",
 };
 
 static int number(const char *key, const char *v, u64 min, u64 max, u64 *out)
@@ -117,6 +123,20 @@ static int parse_pair(char *tok, struct kcb_spec *spec, u64 *val, bool *seen,
 		return number("reps", v, 1, KCB_REPS_MAX, &val[k]);
 	case K_IRQ:
 		return number("irq (the module simulates no interrupts)", v, 0, 0, &val[k]);
+	case K_REMOTE:
+		spec->remote = kcb_remote_find(v);
+		if (!spec->remote)
+			return bad("unknown remote design '%.32s'", v);
+		/* Its hooks' configuration: what a section's records call. */
+		spec->c = kcb_find(spec->remote->config);
+		scnprintf(spec->config, sizeof(spec->config), "remote/%s", v);
+		return 0;
+	case K_CONTEXT:
+		if (!strcmp(v, "softirq"))
+			spec->remote_soft = 1;
+		else if (strcmp(v, "task"))
+			return bad("context=%.32s: task or softirq", v);
+		return 0;
 	case K_BUFFER:
 		if (number("buffer_words", v, 0, KCB_BUFFER_WORDS_MAX, &val[k]))
 			return -EINVAL;
@@ -145,8 +165,14 @@ int kcb_spec_parse(char *text, struct kcb_spec *spec)
 			err = parse_pair(tok, spec, val, seen, &ncpus);
 	if (err)
 		return err;
-	if (!seen[K_CONFIG])
-		return bad("config= is required");
+	if (seen[K_REMOTE] && (seen[K_CONFIG] || seen[K_MODE]))
+		return bad("remote= takes neither config= nor mode=");
+	if (seen[K_CONTEXT] && !seen[K_REMOTE])
+		return bad("context= is for remote= runs");
+	if (spec->remote_soft && !spec->remote->softirq)
+		return bad("%s has no softirq sections", spec->remote->name);
+	if (!seen[K_CONFIG] && !seen[K_REMOTE])
+		return bad("config= (or remote=) is required");
 	if (seen[K_THREADS] && seen[K_CPUS] && val[K_THREADS] != ncpus)
 		return bad("threads=%llu but %d CPUs listed", val[K_THREADS], ncpus);
 	if (spec->mode == MODE_WORKLOAD && !kcb_workload_of(spec->c))
@@ -179,9 +205,14 @@ int kcb_spec_print(const struct kcb_spec *spec, char *buf, size_t size)
 {
 	int i, j, n;
 
-	n = scnprintf(buf, size, "config=%s mode=%s irq=%d threads=%d cpus=",
-		      spec->config, kcb_mode_names[spec->mode], spec->irq,
-		      spec->nthreads);
+	if (spec->remote)
+		n = scnprintf(buf, size, "remote=%s context=%s", spec->remote->name,
+			      kcb_spec_mode_name(spec));
+	else
+		n = scnprintf(buf, size, "config=%s mode=%s", spec->config,
+			      kcb_spec_mode_name(spec));
+	n += scnprintf(buf + n, size - n, " irq=%d threads=%d cpus=", spec->irq,
+		       spec->nthreads);
 	/* As a cpulist ("0-3,8"): the CPUs are in increasing order. */
 	for (i = 0; i < spec->nthreads; i = j) {
 		for (j = i + 1; j < spec->nthreads &&
