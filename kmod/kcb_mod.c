@@ -135,6 +135,18 @@ static void kcb_selftest(void)
 			cond_resched();
 		}
 	}
+	/* Broken front ends: their proposal's layout twin must fail, first try. */
+	for (i = 0; i < kcb_nbroken_fe; i++) {
+		const struct kcb_combo *c = kcb_broken_fe_combos[i];
+		int caught = twin_cmp_layout(c) != 0;
+
+		pr_info("%sok broken-control-caught-first-attempt %s/%s\n",
+			caught ? "" : "not ", c->fe->name, c->pair->name);
+		if (caught)
+			passed++;
+		else
+			failed++;
+	}
 	/*
 	 * Remote sections (task and softirq: twin_remote_kernel.c) and the
 	 * lookups.  Both need two threads at least: one runner and the

@@ -247,7 +247,8 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
     guard_calls (trace_pc_guard's call to give a guard its index);
     tracer_percpu (FreeBSD's impl_* tracers, reached indirectly);
     case_percpu, case_indirect, case_calls (per case of trace_switch;
-    rt_case_percpu on PREEMPT_RT where it differs).
+    rt_case_percpu on PREEMPT_RT where it differs); switch_percpu,
+    rt_switch_percpu (trace_switch's lookup where it is not the others').
     CLAIM_*_SHAPE keys: atomic, calls (0 or 1, per record)."""
     cmp = hook not in ("trace_pc", "impl_pc", "trace_pc_guard")
     claim = cmp_claim if cmp else pc_claim
@@ -268,6 +269,9 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
     if hook == "trace_pc_guard":
         # the unique mode: a guard's first call gives it an index
         path["calls"] = max(path["calls"], fe.get("guard_calls", 0))
+    if hook == "trace_switch" and "switch_percpu" in fe:
+        path["percpu"] = fe.get("rt_switch_percpu", fe["switch_percpu"]) if rt \
+            else fe["switch_percpu"]
     if hook == "trace_switch":
         # the whole path is one trip round the cases: the lookup, merged
         # with the first case's loads, costs what a hook's does

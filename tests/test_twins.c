@@ -67,6 +67,15 @@ int main(int argc, char **argv)
 			unique++;
 		}
 	}
+	/* Broken front ends: their proposal's layout twin must fail, first try. */
+	for (i = 0; i < kcb_nbroken_fe && !skip_broken; i++) {
+		const struct kcb_combo *c = kcb_broken_fe_combos[i];
+		char name[128];
+
+		snprintf(name, sizeof(name), "%s/%s", c->fe->name, c->pair->name);
+		if (!filter || strstr(name, filter))
+			report("broken-control-caught-first-attempt", c, twin_cmp_layout(c) != 0);
+	}
 	/* The unique mode's twin must have run where the list has it. */
 	if (!filter && !unique) {
 		fprintf(stderr, "%s: no combo has trace_pc_guard: the unique twin checked nothing\n",

@@ -365,8 +365,8 @@ static const struct want *switch_records_of(const char *fe,
     const struct want *case_val, const struct want *freebsd)
 {
 	static const char *const case_val_fes[] = {
-		"linux", "linux-switch-once", "linux-unique", "netbsd", "obsd-1.48",
-		"obsd-1.49",
+		"linux", "linux-switch-once", "linux-switch-once-broken", "linux-unique",
+		"netbsd", "obsd-1.48", "obsd-1.49",
 	};
 	unsigned int i;
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The front ends: one fe_<id>.c each.  Add a line here and in build.ninja. */
+/* The front ends: one fe_<id>.c each, and a line here (scripts/configure
+ * and kmod/Kbuild read the X() lines). */
 #define KCB_FRONTENDS(X)	\
 	X(obsd_148)		\
 	X(obsd_149)		\
@@ -8,3 +9,9 @@
 	X(lnx_unique)	\
 	X(freebsd)		\
 	X(netbsd)
+
+/* Broken on purpose, for the tests only: built like the others, never in
+ * kcb_frontends (so never benchmarked), each one's first combo a broken
+ * control its proposal's twin must catch (registry.c). */
+#define KCB_BROKEN_FRONTENDS(X)	\
+	X(lnx_once_broken)

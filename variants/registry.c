@@ -13,6 +13,13 @@
 	extern const struct kcb_combo *const kcb_combos_##fe[];
 KCB_FRONTENDS(DECL_FE)
 
+
+#define DECL_BROKEN_FE(fe)	extern const struct kcb_combo kcb_##fe##__cas__combo;
+KCB_BROKEN_FRONTENDS(DECL_BROKEN_FE)
+#define REF_BROKEN_FE(fe)	&kcb_##fe##__cas__combo,
+const struct kcb_combo *const kcb_broken_fe_combos[] = { KCB_BROKEN_FRONTENDS(REF_BROKEN_FE) };
+const int kcb_nbroken_fe = sizeof(kcb_broken_fe_combos) / sizeof(kcb_broken_fe_combos[0]);
+
 #define REF_FE(fe)	&kcb_fe_##fe,
 const struct kcb_frontend *const kcb_frontends[] = { KCB_FRONTENDS(REF_FE) };
 const int kcb_nfrontends = sizeof(kcb_frontends) / sizeof(kcb_frontends[0]);

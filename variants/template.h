@@ -34,6 +34,11 @@
 #ifndef FE_PC
 #define FE_PC(ret)		(ret)
 #endif
+/* trace_switch's one lookup (!FE_SWITCH_PER_CASE); a broken control
+ * replaces it. */
+#ifndef FE_SWITCH_LOOKUP
+#define FE_SWITCH_LOOKUP(s)	fe_lookup(KCB_MODE_TRACE_CMP, (s))
+#endif
 #ifndef FE_SWITCH_VAL_CONST
 #define FE_SWITCH_VAL_CONST	0
 #endif
@@ -169,7 +174,7 @@ KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
 										\
 	/* OpenBSD looks the descriptor up once, before decoding; FreeBSD	\
 	 * loads cov_trace_cmp once, before decoding. */			\
-	if (!FE_SWITCH_PER_CASE && !fe_lookup(KCB_MODE_TRACE_CMP, &s))	\
+	if (!FE_SWITCH_PER_CASE && !FE_SWITCH_LOOKUP(&s))			\
 		return;								\
 	if (FE_SWITCH_VAL_CONST && !(fn = READ_ONCE(KCB_SYM(FE, P, fp_cmp)))) \
 		return;								\

@@ -75,6 +75,10 @@ extern const struct kcb_config kcb_configs[];
 extern const int kcb_nconfigs;
 extern const struct kcb_frontend *const kcb_frontends[];
 extern const int kcb_nfrontends;
+/* The broken front ends' controls (frontends.h KCB_BROKEN_FRONTENDS): each
+ * must fail the cmp-layout twin. */
+extern const struct kcb_combo *const kcb_broken_fe_combos[];
+extern const int kcb_nbroken_fe;
 extern const int kcb_npairs;
 
 /* True if any part of c is a proposal. */
