@@ -6,10 +6,37 @@
  * are counted twice: all of them (what trace-pc keeps) and one per distinct
  * PC (what the unique mode keeps: one guard per call site, one record per
  * guard per task).  Prints one line: records, distinct, ratio.
+ *
+ * Then the same round built by clang with -fsanitize-coverage=trace-pc-guard
+ * (kcb_workload__clang_guard, linked to proposed-linux-unique's hook) runs
+ * twice with the unique mode's real hook: once in trace-pc mode (every
+ * call recorded) and once in unique mode (a guard's first call only).
+ * Prints a second line: both counts and their ratio.
  */
 #include <stdlib.h>
 #include "bench.h"
 #include "../workload/workload.h"
+
+uint64_t kcb_workload__clang_guard(uint64_t seed, void *scratch);
+
+/* One clang round, traced in mode (unique: with a fresh bitmap). */
+static uint64_t clang_round(struct kcb_dev *kd, void *scratch, int unique)
+{
+	uint64_t *bitmap = kcb_zalloc(KCB_GUARD_BITS / 8), n;
+
+	if (!bitmap)
+		return 0;
+	kcb_dev_reset(kd);
+	if (unique)
+		kcb_task_enable_unique(kcb_current(), kd, bitmap, KCB_GUARD_BITS);
+	else
+		kcb_task_enable(kcb_current(), kd, KCB_MODE_TRACE_PC);
+	kcb_workload__clang_guard(KCB_WORKLOAD_SEED, scratch);
+	kcb_task_disable(kcb_current());
+	n = kd->buf[0];
+	kcb_free(bitmap);
+	return n;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -48,6 +75,18 @@ int shrink_main(int argc, char **argv)
 		distinct += i == 1 || kd.buf[i] != kd.buf[i - 1];
 	printf("config=%s records=%llu distinct_pcs=%llu shrink=%.1fx\n", config,
 	    (unsigned long long)n, (unsigned long long)distinct, (double)n / distinct);
+	{
+		uint64_t all = clang_round(&kd, scratch, 0), first = clang_round(&kd, scratch, 1);
+
+		if (!all || !first || all >= kd.nmemb) {
+			fprintf(stderr, "kcovbench unique-shrink: clang copy: %llu and %llu records\n",
+			    (unsigned long long)all, (unsigned long long)first);
+			return 1;
+		}
+		printf("clang trace-pc-guard copy, proposed-linux-unique's hook: trace-pc mode "
+		    "records=%llu unique mode records=%llu shrink=%.1fx\n",
+		    (unsigned long long)all, (unsigned long long)first, (double)all / first);
+	}
 	kcb_dev_fini(&kd);
 	kcb_free(scratch);
 	return 0;

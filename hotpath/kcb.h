@@ -167,6 +167,7 @@ void kcb_task_enable_unique(struct kcb_task *t, struct kcb_dev *kd,
     uint64_t *bitmap, uint64_t bits);
 /* Give an unset guard its index (1, 2, ...; 0 means unset), once. */
 uint32_t kcb_guard_init(uint32_t *guard);
+void kcb_guard_init_range(uint32_t *start, uint32_t *stop);
 
 /*
  * __sanitizer_cov_trace_pc_guard()'s test in the unique mode: true if this

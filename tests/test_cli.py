@@ -459,6 +459,25 @@ class Run(TempDir):
         self.interrupt(False)
 
 
+class UniqueShrink(unittest.TestCase):
+    def test_gcc_and_clang_rounds(self):
+        """One GCC trace-pc round counted by distinct PC, and clang's
+        trace-pc-guard copy through the unique hook in both modes: the
+        unique mode keeps fewer records, and not none."""
+        r = subprocess.run([os.path.join(ROOT, "build", "plain", "kcovbench"), "unique-shrink"],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        m = re.search(r"records=(\d+) distinct_pcs=(\d+)", r.stdout)
+        self.assertTrue(m, r.stdout)
+        self.assertGreater(int(m.group(1)), int(m.group(2)))
+        m = re.search(r"clang trace-pc-guard copy.*trace-pc mode records=(\d+) "
+                      r"unique mode records=(\d+)", r.stdout)
+        self.assertTrue(m, r.stdout)
+        all_, first = int(m.group(1)), int(m.group(2))
+        self.assertGreater(first, 0)
+        self.assertGreater(all_, first)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import unit_main
