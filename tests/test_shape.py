@@ -56,15 +56,20 @@ class Shape(unittest.TestCase):
 
     def test_kernel_code_generation(self):
         """The userland hooks are built as Debian's ORC kernel builds
-        kcov.o: no frame pointer set up, no stack protector."""
+        kcov.o: no frame pointer set up, no stack protector, no vector
+        registers."""
         hooks = shape.functions(self.user)
         self.assertTrue(hooks)
         framed = [n for n, insns in hooks.items()
                   if any(i == "mov    %rsp,%rbp" for _, i, _ in insns)]
         guarded = [n for n, insns in hooks.items()
                    if any("%fs:0x28" in i for _, i, _ in insns)]
+        # the kernel builds with -mgeneral-regs-only: no vector registers
+        vector = [n for n, insns in hooks.items()
+                  if any(re.search(r"%[xyz]mm", i) for _, i, _ in insns)]
         self.assertEqual(framed, [])
         self.assertEqual(guarded, [])
+        self.assertEqual(vector, [])
 
     def test_module(self):
         kos = {"!RT": os.path.join(ROOT, "build/kmod-amd64/kmod/kcovbench.ko"),
