@@ -123,7 +123,8 @@ int bench_register(const struct bench_opts *o)
 				/* The workload: upstream configurations only. */
 				if (mode_run_init(&b->mr, i < 0 ? NULL : o->combos[i], m,
 				    o->buf_words)) {
-					int guard = m == MODE_GUARD_FIRST || m == MODE_GUARD_REPEAT;
+					int guard = m == MODE_GUARD_FIRST || m == MODE_GUARD_REPEAT ||
+					    m == MODE_HASH_FIRST || m == MODE_HASH_REPEAT;
 
 					free(b);
 					if ((m != MODE_WORKLOAD && !guard) || i < 0)
@@ -131,7 +132,7 @@ int bench_register(const struct bench_opts *o)
 					if (!guard)
 						fprintf(stderr, "kcovbench: %s has no workload "
 						    "copy: skipped\n", o->names[i]);
-					continue;	/* guard modes: FE_GUARD front ends only */
+					continue;	/* guard and hash modes: their front ends only */
 				}
 				snprintf(name, sizeof(name), "%s/%s/irq:%d",
 				    i < 0 ? "empty" : o->names[i], kcb_mode_names[m], irq);

@@ -11,6 +11,7 @@ const char *const kcb_mode_names[MODE_MAX] = {
 	"switch4", "switch16", "switch64", "switch256",
 	"switch4-pc", "switch16-pc", "switch64-pc", "switch256-pc",
 	"guard-first", "guard-repeat",
+	"hash-first", "hash-repeat",
 };
 
 int kcb_mode_find(const char *name)
@@ -80,6 +81,26 @@ int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
 		}
 		return 0;
 	}
+	if (mode == MODE_HASH_FIRST || mode == MODE_HASH_REPEAT) {
+		uintptr_t base = (uintptr_t)&mode_run_init;
+		uint32_t i;
+
+		if (!c || !c->loop_pc_at)
+			return c ? -EINVAL : 0;	/* the empty hook runs trace_pc */
+		r->rets = kcb_zalloc(KCB_GUARD_SITES * sizeof(*r->rets));
+		r->rets_bucket = kcb_zalloc(KCB_GUARD_SITES * sizeof(*r->rets_bucket));
+		if (!r->rets || !r->rets_bucket) {
+			mode_run_fini(r);
+			return -ENOMEM;
+		}
+		/* call sites 5 bytes apart, as `call` instructions are */
+		for (i = 0; i < KCB_GUARD_SITES; i++) {
+			r->rets[i] = base + 5 * i;
+			r->rets_bucket[i] = kcb_uniq_bucket(kcb_jhash_u64(
+			    r->rets[i] - kcb_kaslr_offset()));
+		}
+		return 0;
+	}
 	if (mode == MODE_SHARED && c) {
 		int err = kcb_dev_init(&r->owner, KCB_SHARED_WORDS);
 
@@ -118,6 +139,10 @@ void mode_run_fini(struct mode_run *r)
 	r->cases = NULL;
 	kcb_free(r->guards);
 	r->guards = NULL;
+	kcb_free(r->rets);
+	r->rets = NULL;
+	kcb_free(r->rets_bucket);
+	r->rets_bucket = NULL;
 }
 
 int mode_thread_init(struct mode_run *r, struct mode_thread *t)
@@ -146,6 +171,14 @@ int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 			return -ENOMEM;
 		}
 		kcb_task_enable_unique(task, &t->own, t->bitmap, KCB_GUARD_BITS);
+	} else if (r->rets) {
+		/* the pool holds an entry per buffer word: KCB_GUARD_SITES fit */
+		err = kcb_uniq_map_init(&t->own);
+		if (err) {
+			kcb_dev_fini(&t->own);
+			return err;
+		}
+		kcb_task_enable_uniq_hash(task, &t->own);
 	} else if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
 		kcb_task_attach(task, &r->owner);
 	else

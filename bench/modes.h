@@ -19,6 +19,11 @@ enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_WORKLOAD,
 	 * guards in turn, each batch a first call of each (bitmap cleared),
 	 * or only repeated calls (bits already set: nothing recorded) */
 	MODE_GUARD_FIRST, MODE_GUARD_REPEAT,
+	/* Jiao's unique mode (front ends with loop_pc_at): KCB_GUARD_SITES
+	 * PCs in turn, each batch a first call of each (their buckets and the
+	 * pool emptied: ~1 store per call more), or only repeated calls
+	 * (every PC found in its bucket: nothing recorded) */
+	MODE_HASH_FIRST, MODE_HASH_REPEAT,
 	MODE_MAX };
 #define KCB_GUARD_SITES		1024	/* = KCB_BATCH: one call of each per batch */
 #define KCB_GUARD_BITS		(1u << 16)	/* the bitmap: room for every index given */
@@ -74,6 +79,9 @@ struct mode_run {
 	uint64_t buf_words;		/* [I] own buffer's words, or KCB_BUFFER_BATCH */
 	struct kcb_dev owner;		/* [a] MODE_SHARED: the one buffer */
 	uint32_t *guards;		/* [a] guard modes: KCB_GUARD_SITES guards */
+	uintptr_t *rets;		/* [I] hash modes: KCB_GUARD_SITES return
+					 *     addresses, and their PCs' buckets */
+	uint32_t *rets_bucket;		/* [I] */
 };
 
 /* One thread's part. */
@@ -153,6 +161,21 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 				t->bitmap[w] = 0;
 		}
 		c->loop_guard(KCB_BATCH, r->guards, KCB_GUARD_SITES - 1);
+		mode_own_reset(own, KCB_STRIDE_PC);
+		return KCB_BATCH;
+	}
+	if (r->rets) {
+		if (r->mode == MODE_HASH_FIRST) {
+			struct kcb_uniq_map *map = own->map;
+			struct kcb_uniq_pool *pool = map->pool;
+
+			for (uint32_t i = 0; i < KCB_GUARD_SITES; i++)
+				map->buckets[r->rets_bucket[i]] = NULL;
+			for (uint64_t w = 0; w * 64 < pool->nbits; w++)
+				pool->bits[w] = 0;
+			pool->avail = (long)pool->nbits;
+		}
+		c->loop_pc_at(KCB_BATCH, r->rets, KCB_GUARD_SITES - 1);
 		mode_own_reset(own, KCB_STRIDE_PC);
 		return KCB_BATCH;
 	}

@@ -4,7 +4,7 @@
  * one pinned thread, for instruction counts (callgrind's
  * --toggle-collect='kcb_*__loop_*', or perf stat --control).  No timing.
  *
- *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|guard-repeat] [--ops=N]
+ *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|guard-repeat|hash-first|hash-repeat] [--ops=N]
  *                 [--perf-ctl=CTL_FIFO,ACK_FIFO]
  */
 #include <fcntl.h>
@@ -32,8 +32,9 @@ int ops_main(int argc, char **argv)
 	uint64_t n = 1 << 20, i;
 	const struct kcb_combo *c;
 	struct kcb_dev own, owner;
-	int ctl = -1, ack = -1, cmp, shared, guard;
+	int ctl = -1, ack = -1, cmp, shared, guard, hash;
 	static uint32_t guards[KCB_GUARD_SITES];
+	static uintptr_t rets[KCB_GUARD_SITES];
 	static uint64_t bitmap[KCB_GUARD_BITS / 64];
 	uint64_t sw, cases[2 + KCB_SWITCH_MAX];
 	char *end;
@@ -84,7 +85,13 @@ int ops_main(int argc, char **argv)
 		fprintf(stderr, "kcovbench ops: %s has no trace_pc_guard\n", config);
 		return 2;
 	}
-	if (!cmp && !shared && !sw && !guard && strcmp(mode, "pertask")) {
+	hash = kcb_mode_find(mode) == MODE_HASH_FIRST ? 1 :
+	    kcb_mode_find(mode) == MODE_HASH_REPEAT ? 2 : 0;
+	if (hash && (!c || !c->loop_pc_at)) {
+		fprintf(stderr, "kcovbench ops: %s has no hash-table unique mode\n", config);
+		return 2;
+	}
+	if (!cmp && !shared && !sw && !guard && !hash && strcmp(mode, "pertask")) {
 		fprintf(stderr, "kcovbench ops: bad mode '%s'\n", mode);
 		return 2;
 	}
@@ -111,6 +118,13 @@ int ops_main(int argc, char **argv)
 			kcb_guard_init(&guards[i]);
 		kcb_task_enable_unique(kcb_current(), &own, bitmap, KCB_GUARD_BITS);
 		c->loop_guard(BATCH, guards, KCB_GUARD_SITES - 1);	/* bits set */
+	} else if (hash) {
+		for (i = 0; i < KCB_GUARD_SITES; i++)
+			rets[i] = (uintptr_t)&ops_main + 5 * i;
+		if (kcb_uniq_map_init(&own))
+			return 1;
+		kcb_task_enable_uniq_hash(kcb_current(), &own);
+		c->loop_pc_at(BATCH, rets, KCB_GUARD_SITES - 1);	/* all added */
 	} else {
 		kcb_task_enable(kcb_current(), &own, cmp ? KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
 	}
@@ -127,10 +141,14 @@ int ops_main(int argc, char **argv)
 	for (i = 0; !sw && i < n; i += BATCH) {
 		if (guard == 1)		/* every call a guard's first */
 			memset(bitmap, 0, sizeof(bitmap));
+		if (hash == 1)		/* every call a PC's first */
+			kcb_uniq_map_clear(own.map);
 		if (!c)
 			kcb_empty_loop_pc(BATCH);
 		else if (guard)
 			c->loop_guard(BATCH, guards, KCB_GUARD_SITES - 1);
+		else if (hash)
+			c->loop_pc_at(BATCH, rets, KCB_GUARD_SITES - 1);
 		else if (cmp)
 			c->loop_cmp(BATCH, 0);
 		else

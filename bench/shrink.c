@@ -12,6 +12,10 @@
  * twice with the unique mode's real hook: once in trace-pc mode (every
  * call recorded) and once in unique mode (a guard's first call only).
  * Prints a second line: both counts and their ratio.
+ *
+ * Last, the GCC round once more through proposed-linux-uniq-hash's hook in
+ * Jiao's unique mode (a hash table of PCs): a third line with its records,
+ * which must equal the distinct PCs of the first line.
  */
 #include <stdlib.h>
 #include "bench.h"
@@ -86,6 +90,29 @@ int shrink_main(int argc, char **argv)
 		printf("clang trace-pc-guard copy, proposed-linux-unique's hook: trace-pc mode "
 		    "records=%llu unique mode records=%llu shrink=%.1fx\n",
 		    (unsigned long long)all, (unsigned long long)first, (double)all / first);
+	}
+	{
+		const struct kcb_combo *h = kcb_find("proposed-linux-uniq-hash");
+		kcb_workload_fn hrun = h ? kcb_workload_of(h) : NULL;
+		struct kcb_dev hd;
+		uint64_t m;
+
+		if (!hrun || kcb_dev_init(&hd, KCB_WORKLOAD_WORDS) || kcb_uniq_map_init(&hd))
+			return 1;
+		kcb_task_enable_uniq_hash(kcb_current(), &hd);
+		hrun(KCB_WORKLOAD_SEED, scratch);
+		kcb_task_disable(kcb_current());
+		m = hd.buf[0];
+		printf("GCC trace-pc copy, proposed-linux-uniq-hash's hook: unique mode "
+		    "records=%llu distinct_pcs=%llu shrink=%.1fx\n", (unsigned long long)m,
+		    (unsigned long long)distinct, m ? (double)n / m : 0.0);
+		kcb_dev_fini(&hd);
+		if (m != distinct) {
+			fprintf(stderr, "kcovbench unique-shrink: the hash-table mode kept %llu "
+			    "records, not one per distinct PC (%llu)\n", (unsigned long long)m,
+			    (unsigned long long)distinct);
+			return 1;
+		}
 	}
 	kcb_dev_fini(&kd);
 	kcb_free(scratch);

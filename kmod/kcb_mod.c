@@ -83,6 +83,11 @@ static int run_unique(const struct kcb_combo *c, int ncpus)
 	return twin_unique(c);
 }
 
+static int run_uniq_hash(const struct kcb_combo *c, int ncpus)
+{
+	return twin_uniq_hash(c);
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const struct kcb_combo *c, int ncpus);
@@ -92,6 +97,7 @@ static const struct {
 	{ "cmp_layout", run_cmp_layout },
 	{ "move_bad_count", run_move_bad_count },
 	{ "unique", run_unique },
+	{ "uniq_hash", run_uniq_hash },
 };
 
 static void kcb_selftest(void)
@@ -124,6 +130,9 @@ static void kcb_selftest(void)
 			/* the unique twin: FE_GUARD front ends only */
 			if (checks[j].run == run_unique && !c->trace_pc_guard)
 				continue;
+			/* the uniq-hash twin: FE_UNIQ_HASH front ends only */
+			if (checks[j].run == run_uniq_hash && !c->loop_pc_at)
+				continue;
 			err = checks[j].run(c, ncpus);
 
 			pr_info("%sok %s %s/%s\n", err ? "not " : "",
@@ -135,10 +144,10 @@ static void kcb_selftest(void)
 			cond_resched();
 		}
 	}
-	/* Broken front ends: their proposal's layout twin must fail, first try. */
+	/* Broken front ends: their proposal's twin must fail, first try. */
 	for (i = 0; i < kcb_nbroken_fe; i++) {
 		const struct kcb_combo *c = kcb_broken_fe_combos[i];
-		int caught = twin_cmp_layout(c) != 0;
+		int caught = twin_broken_fe(c) != 0;
 
 		pr_info("%sok broken-control-caught-first-attempt %s/%s\n",
 			caught ? "" : "not ", c->fe->name, c->pair->name);

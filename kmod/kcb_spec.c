@@ -6,7 +6,8 @@
  *			(the empty hook; in workload mode the uninstrumented
  *			workload)				required
  *	mode=M		pertask, shared, cmp, workload, switchN or switchN-pc,
- *			guard-first or guard-repeat (pertask);
+ *			guard-first or guard-repeat, hash-first or
+ *			hash-repeat (pertask);
  *			workload is one round of the instrumented workload
  *			per batch, tracing PCs only (a round's ~871k
  *			comparisons would want 28 MiB a thread), for the

@@ -173,9 +173,10 @@ def shape(insns, seg, costf=None):
 ANY = re.compile(r"^[0-9a-f]+ <([\w.]+)>:$")
 CALLEE = re.compile(r"^(?:call|jmp)\s+[0-9a-f]+ <([\w.]+)>$")
 # Out-of-line slow paths: the chunk claim's refill (once per chunk of
-# records) and the unique mode's guard set-up (once per guard, ever): one
+# records), the unique mode's guard set-up (once per guard, ever) and Jiao's
+# unique mode's entry allocation (once per new PC): one
 # call on the traced path, not costed whole; their cost shows in timings.
-SLOW_PATH = re.compile(r"^(claim_\w+_refill|kcb_guard_init)(\.\w+)?$")
+SLOW_PATH = re.compile(r"^(claim_\w+_refill|kcb_guard_init|kcb_uniq_alloc)(\.\w+)?$")
 
 
 def shapes(text, seg, pattern=HOOK, extra=None):
@@ -245,6 +246,7 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
     FE_SHAPE keys: percpu, indirect (a trace_* hook's lookup and calls);
     rt_percpu (percpu on the PREEMPT_RT kernel, where they differ);
     guard_calls (trace_pc_guard's call to give a guard its index);
+    pc_calls (trace_pc's call to Jiao's unique mode's entry allocator);
     tracer_percpu (FreeBSD's impl_* tracers, reached indirectly);
     case_percpu, case_indirect, case_calls (per case of trace_switch;
     rt_case_percpu on PREEMPT_RT where it differs); switch_percpu,
@@ -256,6 +258,8 @@ def expected(fe, pc_claim, cmp_claim, hook, rt=False):
     none = {"lock": 0, "calls": 0}
     indirect_fe = fe.get("indirect", 0) > 0
     percpu = fe.get("rt_percpu", fe.get("percpu", 0)) if rt else fe.get("percpu", 0)
+    if hook in ("trace_pc", "impl_pc"):
+        rec["calls"] = max(rec["calls"], fe.get("pc_calls", 0))
     if hook.startswith("impl_"):
         # FreeBSD's tracers; the other front ends build the same functions
         # and their hooks inline them, so they cost what a hook does

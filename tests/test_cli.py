@@ -463,7 +463,8 @@ class UniqueShrink(unittest.TestCase):
     def test_gcc_and_clang_rounds(self):
         """One GCC trace-pc round counted by distinct PC, and clang's
         trace-pc-guard copy through the unique hook in both modes: the
-        unique mode keeps fewer records, and not none."""
+        unique mode keeps fewer records, and not none; the GCC round
+        through Jiao's hash-table hook keeps one per distinct PC."""
         r = subprocess.run([os.path.join(ROOT, "build", "plain", "kcovbench"), "unique-shrink"],
                            capture_output=True, text=True, timeout=120, cwd=ROOT)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -476,6 +477,11 @@ class UniqueShrink(unittest.TestCase):
         all_, first = int(m.group(1)), int(m.group(2))
         self.assertGreater(first, 0)
         self.assertGreater(all_, first)
+        # Jiao's hash-table mode keeps exactly one record per distinct PC
+        m = re.search(r"uniq-hash's hook: unique mode records=(\d+) distinct_pcs=(\d+)", r.stdout)
+        self.assertTrue(m, r.stdout)
+        self.assertGreater(int(m.group(1)), 0)
+        self.assertEqual(m.group(1), m.group(2))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ static int allowed(const char *fe, int ctx, int kcov_softirq, int kd_intr)
 	if (!strcmp(fe, "obsd-1.48") || !strcmp(fe, "obsd-1.49"))
 		return ctx == CTX_TASK || kd_intr;	/* inintr(ci) && !kd_intr */
 	if (!strcmp(fe, "linux") || !strcmp(fe, "linux-switch-once") ||
-	    !strcmp(fe, "linux-unique"))
+	    !strcmp(fe, "linux-unique") || !strcmp(fe, "linux-uniq-hash"))
 		return ctx == CTX_TASK || (ctx == CTX_SOFT && kcov_softirq);
 	if (!strcmp(fe, "freebsd") || !strcmp(fe, "netbsd"))
 		return ctx == CTX_TASK;		/* never in interrupt */

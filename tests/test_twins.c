@@ -26,7 +26,7 @@ static void report(const char *what, const struct kcb_combo *c, int ok)
 int main(int argc, char **argv)
 {
 	int ncpu = kcb_ncpus(), nthreads = ncpu < 2 ? 2 : ncpu, i, opt;
-	int skip_broken = 0, unique = 0;
+	int skip_broken = 0, unique = 0, uniq_hash = 0;
 	const char *filter = NULL;
 	/* Sanitizer builds run 5-20x slower: fewer records, same checks. */
 	uint64_t nrec = getenv("KCB_TEST_RECORDS") ?
@@ -66,19 +66,28 @@ int main(int argc, char **argv)
 			report("unique", c, twin_unique(c) == 0);
 			unique++;
 		}
+		if (c->loop_pc_at) {
+			report("uniq-hash", c, twin_uniq_hash(c) == 0);
+			uniq_hash++;
+		}
 	}
-	/* Broken front ends: their proposal's layout twin must fail, first try. */
+	/* Broken front ends: their proposal's twin must fail, first try. */
 	for (i = 0; i < kcb_nbroken_fe && !skip_broken; i++) {
 		const struct kcb_combo *c = kcb_broken_fe_combos[i];
 		char name[128];
 
 		snprintf(name, sizeof(name), "%s/%s", c->fe->name, c->pair->name);
 		if (!filter || strstr(name, filter))
-			report("broken-control-caught-first-attempt", c, twin_cmp_layout(c) != 0);
+			report("broken-control-caught-first-attempt", c, twin_broken_fe(c) != 0);
 	}
 	/* The unique mode's twin must have run where the list has it. */
 	if (!filter && !unique) {
 		fprintf(stderr, "%s: no combo has trace_pc_guard: the unique twin checked nothing\n",
+		    __FILE__);
+		failed++;
+	}
+	if (!filter && !uniq_hash) {
+		fprintf(stderr, "%s: no combo has loop_pc_at: the uniq-hash twin checked nothing\n",
 		    __FILE__);
 		failed++;
 	}

@@ -22,5 +22,11 @@ int twin_cmp_layout(const struct kcb_combo *c);
 /* (e) The unique mode (combos with trace_pc_guard only): one record per
  * guard, every call in trace-pc mode, none in trace-cmp mode. */
 int twin_unique(const struct kcb_combo *c);
+/* (f) Jiao's unique mode (combos with loop_pc_at only): one record per PC
+ * per descriptor, bucket chains, overflow, the other modes. */
+int twin_uniq_hash(const struct kcb_combo *c);
+/* A broken front end's control (kcb_broken_fe_combos): its proposal's twin
+ * (uniq-hash for one with loop_pc_at, else cmp-layout); non-zero if caught. */
+int twin_broken_fe(const struct kcb_combo *c);
 
 #endif

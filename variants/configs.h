@@ -17,4 +17,5 @@
 	X("proposed-openbsd",	obsd_149,	owner_plain)		\
 	X("proposed-openbsd-chunk", obsd_149,	chunk)			\
 	X("proposed-linux",	lnx_once,	plain_count_first)	\
-	X("proposed-linux-unique", lnx_unique,	plain_count_first)
+	X("proposed-linux-unique", lnx_unique,	plain_count_first)	\
+	X("proposed-linux-uniq-hash", lnx_uniq_hash, plain_count_first)

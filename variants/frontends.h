@@ -7,11 +7,14 @@
 	X(lnx)		\
 	X(lnx_once)	\
 	X(lnx_unique)	\
+	X(lnx_uniq_hash)	\
 	X(freebsd)		\
 	X(netbsd)
 
 /* Broken on purpose, for the tests only: built like the others, never in
  * kcb_frontends (so never benchmarked), each one's first combo a broken
- * control its proposal's twin must catch (registry.c). */
+ * control its proposal's twin must catch (registry.c): the uniq-hash twin
+ * for an FE_UNIQ_HASH one, else the cmp-layout twin. */
 #define KCB_BROKEN_FRONTENDS(X)	\
-	X(lnx_once_broken)
+	X(lnx_once_broken)	\
+	X(lnx_uniq_hash_broken)

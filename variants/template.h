@@ -24,6 +24,9 @@
  *   fe_lookup(mode, &sink)  true if this context may record in mode; fills
  *			the sink, its writer task (sink.t) included
  *   FE_PC(ret)		optional: the PC to store for a return address
+ *   FE_UNIQ_HASH	1 for Jiao's unique mode: trace_pc tests
+ *			FE_PC_REC(&sink, ret), which returns true if the PC
+ *			is to be recorded (a combo's loop_pc_at drives it)
  *
  * Each pair gets the eleven __sanitizer_cov_* hooks as real out-of-line
  * functions (named kcb_<fe>__<pair>__<hook>; objcopy --redefine-sym gives
@@ -50,6 +53,14 @@
 #endif
 #ifndef FE_CMP_CALL
 #define FE_CMP_CALL		0
+#endif
+#ifndef FE_UNIQ_HASH
+#define FE_UNIQ_HASH		0
+#endif
+/* trace_pc's test: may this context record the PC of return address ret?
+ * A unique mode's front end replaces it. */
+#ifndef FE_PC_REC
+#define FE_PC_REC(s, ret)	fe_lookup(KCB_MODE_TRACE_PC, (s))
 #endif
 
 #define KCB_CAT_(a, b)		a##b
@@ -109,7 +120,7 @@ static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
 {										\
 	struct kcb_sink s;							\
 										\
-	if (fe_lookup(KCB_MODE_TRACE_PC, &s))					\
+	if (FE_PC_REC(&s, ret))						\
 		claim_##pcc##_rec(s, KCB_STRIDE_PC, FE_PC(ret), 0, 0, 0);	\
 }										\
 static __always_inline bool KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
@@ -208,6 +219,14 @@ kcb_noinline void KCB_SYM(FE, P, loop_pc)(uint64_t n)			\
 	for (uint64_t i = 0; i < n; i++)					\
 		KCB_SYM(FE, P, trace_pc)();					\
 }										\
+/* trace_pc's body for the return addresses rets[i & mask] (FE_UNIQ_HASH:	\
+ * many PCs from one loop) */						\
+kcb_noinline void KCB_SYM(FE, P, loop_pc_at)(uint64_t n,			\
+    const uintptr_t *rets, uint64_t mask)					\
+{										\
+	for (uint64_t i = 0; i < n; i++)					\
+		KCB_SYM(FE, P, impl_pc)(rets[i & mask]);			\
+}										\
 kcb_noinline void KCB_SYM(FE, P, loop_cmp)(uint64_t n, uint64_t tag)	\
 {										\
 	for (uint64_t i = 0; i < n; i++)					\
@@ -252,6 +271,7 @@ const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 	.loop_cmp = KCB_SYM(FE, P, loop_cmp),				\
 	.loop_switch = KCB_SYM(FE, P, loop_switch),				\
 	.move = KCB_SYM(FE, P, move),					\
+	.loop_pc_at = FE_UNIQ_HASH ? KCB_SYM(FE, P, loop_pc_at) : NULL,	\
 	KCB_GUARD_FIELDS(P)							\
 };
 

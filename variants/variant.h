@@ -60,6 +60,9 @@ struct kcb_combo {
 	 * guards[i & mask]. */
 	void (*trace_pc_guard)(uint32_t *guard);
 	void (*loop_guard)(uint64_t n, uint32_t *guards, uint64_t mask);
+	/* Jiao's unique mode (front ends with FE_UNIQ_HASH only, else NULL):
+	 * n calls of trace_pc's body with return address rets[i & mask]. */
+	void (*loop_pc_at)(uint64_t n, const uintptr_t *rets, uint64_t mask);
 };
 
 struct kcb_config {

@@ -13,8 +13,9 @@ BIN = OVERRIDE or os.path.join(ROOT, "build", "plain", "kcovbench")
 TARGET = "build/plain/kcovbench"
 # The benchmark modes bench/ defines; `list` does not print them.
 SWITCH_MODES = tuple("switch%d%s" % (n, pc) for pc in ("", "-pc") for n in (4, 16, 64, 256))
-# the unique mode's (front ends with trace_pc_guard only; others skip them)
-GUARD_MODES = ("guard-first", "guard-repeat")
+# the unique modes' (front ends with trace_pc_guard, or Jiao's hash table;
+# others skip them)
+GUARD_MODES = ("guard-first", "guard-repeat", "hash-first", "hash-repeat")
 MODES = ("pertask", "shared", "cmp") + SWITCH_MODES + ("switch",) + GUARD_MODES
 IRQS = ("0", "1")
 

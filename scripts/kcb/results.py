@@ -24,7 +24,8 @@ CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL",
 # list against it).  A row with any of them in its name is a proposal's.
 PROPOSALS = {"linux-switch-once", "owner-plain", "chunk", "proposed-openbsd",
              "proposed-openbsd-chunk", "proposed-linux", "pertask-pcpu-rcu",
-             "linux-unique", "proposed-linux-unique", "obsd-owner-plain"}
+             "linux-unique", "proposed-linux-unique", "obsd-owner-plain",
+             "linux-uniq-hash", "proposed-linux-uniq-hash"}
 
 
 def is_proposal(config):

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * front end "linux-uniq-hash": PROPOSAL (upstream, not merged) for Linux
+ * kernel/kcov.c: Joey Jiao's KCOV_TRACE_UNIQ_PC mode, "[PATCH 1/7] kcov:
+ * introduce new kcov KCOV_TRACE_UNIQ_PC mode" (14 Jan 2025, series "kcov:
+ * Introduce New Unique PC|EDGE|CMP Modes", v1).  Written from the mail's
+ * diff, not copied: __sanitizer_cov_trace_pc() runs check_kcov_mode() for
+ * trace-pc or unique mode, reads t->kcov_mode again, and in the unique
+ * mode calls kcov_map_add(t->kcov->map, ...): jhash of the PC, a walk of
+ * one hash_min() bucket of 2^15, and on a miss gen_pool_alloc() of a
+ * 32-byte entry, hash_add_rcu(), then the count-first append
+ * (kcb_uniq_first() in hotpath/kcb.h).  How sure: the hook's code is the
+ * mail's; the pool is one gen_pool chunk with first fit, as
+ * kcov_map_init() sets it up, replicated in kcb_common.c (rcu_read_lock()
+ * and the chunk list walk left out).  Differences: v1's modes are bits and
+ * check_kcov_mode() tests mode & needed, so a KCOV_IN_CTXSW task in the
+ * unique mode still passes its test; ours are values compared for
+ * equality (the 2024 linux front end's), which rejects it.  The EDGE and
+ * CMP modes (patches 2-4) are not built.  A reader sees each PC once per
+ * descriptor: nothing in 1/7 empties the table before the descriptor is
+ * freed, so a second KCOV_ENABLE records none of the first's PCs again.
+ * Every other hook is the "linux" front end's (lnx_check.h).
+ */
+#include "variant.h"
+
+#define FE			lnx_uniq_hash
+#define FE_NAME			"linux-uniq-hash"
+#define FE_ORIGIN		"patch to Linux kernel/kcov.c: Jiao's KCOV_TRACE_UNIQ_PC hash table (1/7, Jan 2025, not merged)"
+#define FE_PROPOSAL		1
+#define FE_UNIQ_HASH		1
+#define FE_SWITCH_PER_CASE	1
+#define FE_INDIRECT		0
+#define FE_CMP_CALL		1
+
+#include "lnx_check.h"
+
+/* trace_pc in trace-pc or the unique mode: true if the PC is to be
+ * appended (always in trace-pc mode, once per descriptor in the other). */
+static __always_inline bool lnx_uniq_hash_rec(struct kcb_sink *s, uintptr_t ret)
+{
+	struct kcb_task *t = kcb_current();
+	unsigned int m = lnx_mode(t);
+
+	barrier();
+	if (m != KCB_MODE_TRACE_PC && m != KCB_MODE_TRACE_UNIQ_HASH)
+		return false;
+	lnx_sink(t, s);
+	/* the patch reads t->kcov_mode a second time to pick the path */
+	m = READ_ONCE(t->kcov_mode);
+	return m == KCB_MODE_TRACE_PC || kcb_uniq_first(t, FE_PC(ret));
+}
+#define FE_PC_REC(s, ret)	lnx_uniq_hash_rec((s), (ret))
+
+/* Cost shape (tests/test_shape.py): the "linux" front end's, and for
+ * trace_pc one call, to the pool allocator on a PC's first time. */
+#define FE_SHAPE		"percpu=2 case_percpu=2 case_calls=1 rt_percpu=3 rt_case_percpu=3 pc_calls=1"
+
+#include "template.h"
