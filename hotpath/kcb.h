@@ -301,11 +301,6 @@ static __always_inline bool kcb_uniq_test(struct kcb_task *t, uint64_t pc, bool 
 	return true;
 }
 
-static __always_inline bool kcb_uniq_first(struct kcb_task *t, uint64_t pc)
-{
-	return kcb_uniq_test(t, pc, true);
-}
-
 /* The chunk claim's tunable: records reserved per atomic (kcb_common.c). */
 extern uint64_t kcb_chunk_records;	/* [I] while tracing */
 /* Close t's open chunk: zero its unfilled slots, forget it. */

@@ -495,6 +495,40 @@ int twin_cmp_layout(const struct kcb_combo *c)
 	return err ? 1 : a.errors;
 }
 
+/* What a reader parses: the count, or the non-zero records of a padded
+ * claim once its chunk is closed. */
+static uint64_t parsed(const struct kcb_combo *c, const struct kcb_dev *kd)
+{
+	uint64_t n = 0, j;
+
+	if (!c->pair->padded_pc)
+		return kd->buf[0];
+	kcb_chunk_close(kcb_current());
+	for (j = 1; j <= kd->buf[0] && j < kd->nwords; j++)
+		n += kd->buf[j] != 0;
+	return n;
+}
+
+/* The j-th parsed record (1-based), or 0 if there is none. */
+static uint64_t parsed_rec(const struct kcb_combo *c, const struct kcb_dev *kd, uint64_t j)
+{
+	for (uint64_t i = 1; i <= kd->buf[0] && i < kd->nwords; i++)
+		if (kd->buf[i] || !c->pair->padded_pc)
+			if (--j == 0)
+				return kd->buf[i];
+	return 0;
+}
+
+/* A twin's count check: logs what was wanted; mode names the twin. */
+#define TWIN_WANT(mode, what, got, want) do {					\
+	if ((got) != (want)) {							\
+		kcb_log("%s/%s: %s: %s: %llu records, want %llu\n",		\
+		    c->fe->name, c->pair->name, mode, what,			\
+		    (unsigned long long)(got), (unsigned long long)(want));	\
+		a->errors++;							\
+	}									\
+} while (0)
+
 /* ---- (e) the unique mode: one record per guard ---- */
 
 struct unique_arg {
@@ -510,17 +544,9 @@ static uint64_t unique_calls(const struct kcb_combo *c, struct kcb_dev *kd,
 	static const int sites[] = { 0, 1, 2, 0, 1, 3, 3, 0 };
 	unsigned int i;
 
-	uint64_t n = 0, j;
-
 	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
 		c->trace_pc_guard(&guards[sites[i]]);
-	if (!c->pair->padded_pc)
-		return kd->buf[0];
-	/* a padded claim: what a reader parses once the chunk is closed */
-	kcb_chunk_close(kcb_current());
-	for (j = 1; j <= kd->buf[0] && j < kd->nwords; j++)
-		n += kd->buf[j] != 0;
-	return n;
+	return parsed(c, kd);
 }
 
 static void unique_fn(int idx, void *p)
@@ -539,14 +565,7 @@ static void unique_fn(int idx, void *p)
 		a->errors++;
 		return;
 	}
-#define UNIQUE_WANT(what, got, want) do {					\
-	if ((got) != (want)) {							\
-		kcb_log("%s/%s: unique mode: %s: %llu records, want %llu\n",	\
-		    c->fe->name, c->pair->name, what, (unsigned long long)(got),	\
-		    (unsigned long long)(want));				\
-		a->errors++;							\
-	}									\
-} while (0)
+#define UNIQUE_WANT(what, got, want) TWIN_WANT("unique mode", what, got, want)
 	kcb_task_enable_unique(t, &kd, bitmap, UNIQUE_BITS);
 	n = unique_calls(c, &kd, guards);
 	UNIQUE_WANT("4 guards, 8 calls", n, 4);
@@ -599,41 +618,12 @@ int twin_unique(const struct kcb_combo *c)
 
 /* ---- (f) Jiao's unique mode: one record per PC per descriptor ---- */
 
-struct uniq_hash_arg {
-	const struct kcb_combo *c;
-	int errors;
-};
-
-/* What a reader parses: the count, or the non-zero records of a padded
- * claim once its chunk is closed. */
-static uint64_t parsed(const struct kcb_combo *c, const struct kcb_dev *kd)
-{
-	uint64_t n = 0, j;
-
-	if (!c->pair->padded_pc)
-		return kd->buf[0];
-	kcb_chunk_close(kcb_current());
-	for (j = 1; j <= kd->buf[0] && j < kd->nwords; j++)
-		n += kd->buf[j] != 0;
-	return n;
-}
-
-/* The j-th parsed record (1-based), or 0 if there is none. */
-static uint64_t parsed_rec(const struct kcb_combo *c, const struct kcb_dev *kd, uint64_t j)
-{
-	for (uint64_t i = 1; i <= kd->buf[0] && i < kd->nwords; i++)
-		if (kd->buf[i] || !c->pair->padded_pc)
-			if (--j == 0)
-				return kd->buf[i];
-	return 0;
-}
-
 #define UH_SITES	8
 #define UH_OVER		100	/* distinct PCs for the overflow check */
 
 static void uniq_hash_fn(int idx, void *p)
 {
-	struct uniq_hash_arg *a = p;
+	struct unique_arg *a = p;
 	const struct kcb_combo *c = a->c;
 	struct kcb_task *t = kcb_current();
 	static const int seq[] = { 0, 1, 2, 0, 1, 3, 3, 0 };
@@ -649,14 +639,7 @@ static void uniq_hash_fn(int idx, void *p)
 		a->errors++;
 		return;
 	}
-#define UH_WANT(what, got, want) do {						\
-	if ((got) != (want)) {							\
-		kcb_log("%s/%s: uniq-hash mode: %s: %llu records, want %llu\n",	\
-		    c->fe->name, c->pair->name, what, (unsigned long long)(got),	\
-		    (unsigned long long)(want));				\
-		a->errors++;							\
-	}									\
-} while (0)
+#define UH_WANT(what, got, want) TWIN_WANT("uniq-hash mode", what, got, want)
 	/* The PC a return address becomes, from one trace-pc-mode call. */
 	base = (uintptr_t)&uniq_hash_fn;
 	kcb_task_enable(t, &kd, KCB_MODE_TRACE_PC);
@@ -771,7 +754,7 @@ static void uniq_hash_fn(int idx, void *p)
 
 int twin_uniq_hash(const struct kcb_combo *c)
 {
-	struct uniq_hash_arg a = { .c = c };
+	struct unique_arg a = { .c = c };
 
 	if (!c->loop_pc_at) {
 		kcb_log("%s/%s: no loop_pc_at: not a uniq-hash front end\n",

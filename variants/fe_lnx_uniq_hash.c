@@ -9,7 +9,7 @@
  * mode calls kcov_map_add(t->kcov->map, ...): jhash of the PC, a walk of
  * one hash_min() bucket of 2^15, and on a miss gen_pool_alloc() of a
  * 32-byte entry, hash_add_rcu(), then the count-first append
- * (kcb_uniq_first() in hotpath/kcb.h).  How sure: the hook's code is the
+ * (kcb_uniq_test() in hotpath/kcb.h).  How sure: the hook's code is the
  * mail's; the pool is one gen_pool chunk with first fit, as
  * kcov_map_init() sets it up, replicated in kcb_common.c (rcu_read_lock()
  * and the chunk list walk left out).  Differences: v1's modes are bits and
@@ -34,22 +34,7 @@
 
 #include "lnx_check.h"
 
-/* trace_pc in trace-pc or the unique mode: true if the PC is to be
- * appended (always in trace-pc mode, once per descriptor in the other). */
-static __always_inline bool lnx_uniq_hash_rec(struct kcb_sink *s, uintptr_t ret)
-{
-	struct kcb_task *t = kcb_current();
-	unsigned int m = lnx_mode(t);
-
-	barrier();
-	if (m != KCB_MODE_TRACE_PC && m != KCB_MODE_TRACE_UNIQ_HASH)
-		return false;
-	lnx_sink(t, s);
-	/* the patch reads t->kcov_mode a second time to pick the path */
-	m = READ_ONCE(t->kcov_mode);
-	return m == KCB_MODE_TRACE_PC || kcb_uniq_first(t, FE_PC(ret));
-}
-#define FE_PC_REC(s, ret)	lnx_uniq_hash_rec((s), (ret))
+#define FE_PC_REC(s, ret)	lnx_uniq_hash_rec((s), (ret), true)
 
 /* Cost shape (tests/test_shape.py): the "linux" front end's, and for
  * trace_pc one call, to the pool allocator on a PC's first time. */

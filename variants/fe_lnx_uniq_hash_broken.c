@@ -22,19 +22,7 @@
 
 #include "lnx_check.h"
 
-static __always_inline bool lnx_uniq_hash_broken_rec(struct kcb_sink *s, uintptr_t ret)
-{
-	struct kcb_task *t = kcb_current();
-	unsigned int m = lnx_mode(t);
-
-	barrier();
-	if (m != KCB_MODE_TRACE_PC && m != KCB_MODE_TRACE_UNIQ_HASH)
-		return false;
-	lnx_sink(t, s);
-	m = READ_ONCE(t->kcov_mode);
-	return m == KCB_MODE_TRACE_PC || kcb_uniq_test(t, FE_PC(ret), false);
-}
-#define FE_PC_REC(s, ret)	lnx_uniq_hash_broken_rec((s), (ret))
+#define FE_PC_REC(s, ret)	lnx_uniq_hash_rec((s), (ret), false)
 
 /* linux-uniq-hash's shape */
 #define FE_SHAPE		"percpu=2 case_percpu=2 case_calls=1 rt_percpu=3 rt_case_percpu=3 pc_calls=1"

@@ -2,7 +2,8 @@
 /*
  * Linux kernel/kcov.c check_kcov_mode() and canonicalize_ip() in their
  * 2024 form, for the front ends that share them (fe_lnx.c, and the
- * linux-switch-once proposal).  See fe_lnx.c for the origin.
+ * linux-switch-once and unique-mode proposals).  See fe_lnx.c for the
+ * origin.
  */
 /* The mode this context may record in (0 for none), as check_kcov_mode()
  * tests one: the unique mode's hook accepts two. */
@@ -51,3 +52,21 @@ static __always_inline unsigned int fe_lookup_guard(struct kcb_sink *s)
 
 /* canonicalize_ip(): image-relative PCs under KASLR */
 #define FE_PC(ret)		((ret) - kcb_kaslr_offset())
+
+/* Jiao's KCOV_TRACE_UNIQ_PC trace_pc test (fe_lnx_uniq_hash.c): true if
+ * the PC of ret is to be appended.  chain false looks at a bucket's first
+ * entry only: its broken control. */
+static __always_inline bool lnx_uniq_hash_rec(struct kcb_sink *s, uintptr_t ret, bool chain)
+{
+	struct kcb_task *t = kcb_current();
+	unsigned int m = lnx_mode(t);
+
+	barrier();
+	if (m != KCB_MODE_TRACE_PC && m != KCB_MODE_TRACE_UNIQ_HASH)
+		return false;
+	lnx_sink(t, s);
+	/* the patch reads t->kcov_mode a second time to pick the path */
+	m = READ_ONCE(t->kcov_mode);
+	return m == KCB_MODE_TRACE_PC ||
+	    kcb_uniq_test(t, FE_PC(ret), chain);
+}
