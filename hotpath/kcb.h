@@ -179,7 +179,7 @@ void kcb_guard_init_range(uint32_t *start, uint32_t *stop);
  * the test and the set records the PC twice, never loses it.  An index
  * past the bitmap records every time.
  */
-static __always_inline bool kcb_guard_first(struct kcb_task *t, uint32_t *guard)
+static __always_inline bool kcb_guard_test(struct kcb_task *t, uint32_t *guard, bool set)
 {
 	uint32_t idx = READ_ONCE(*guard);
 	uint64_t *w, bit;
@@ -192,8 +192,14 @@ static __always_inline bool kcb_guard_first(struct kcb_task *t, uint32_t *guard)
 	bit = 1ull << (idx % 64);
 	if (*w & bit)
 		return false;
-	*w |= bit;
+	if (set)		/* false: the broken control's test without the set */
+		*w |= bit;
 	return true;
+}
+
+static __always_inline bool kcb_guard_first(struct kcb_task *t, uint32_t *guard)
+{
+	return kcb_guard_test(t, guard, true);
 }
 
 /*

@@ -26,7 +26,8 @@ int twin_unique(const struct kcb_combo *c);
  * per descriptor, bucket chains, overflow, the other modes. */
 int twin_uniq_hash(const struct kcb_combo *c);
 /* A broken front end's control (kcb_broken_fe_combos): its proposal's twin
- * (uniq-hash for one with loop_pc_at, else cmp-layout); non-zero if caught. */
+ * (unique for one with trace_pc_guard, uniq-hash for one with loop_pc_at,
+ * else cmp-layout); non-zero if caught. */
 int twin_broken_fe(const struct kcb_combo *c);
 
 #endif

@@ -13,8 +13,10 @@
 
 /* Broken on purpose, for the tests only: built like the others, never in
  * kcb_frontends (so never benchmarked), each one's first combo a broken
- * control its proposal's twin must catch (registry.c): the uniq-hash twin
- * for an FE_UNIQ_HASH one, else the cmp-layout twin. */
+ * control its proposal's twin must catch (registry.c): the unique twin for
+ * an FE_GUARD one, the uniq-hash twin for an FE_UNIQ_HASH one, else the
+ * cmp-layout twin. */
 #define KCB_BROKEN_FRONTENDS(X)	\
 	X(lnx_once_broken)	\
+	X(lnx_unique_broken)	\
 	X(lnx_uniq_hash_broken)

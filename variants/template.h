@@ -54,6 +54,10 @@
 #ifndef FE_CMP_CALL
 #define FE_CMP_CALL		0
 #endif
+/* the unique mode's test of a guard; a broken control replaces it */
+#ifndef FE_GUARD_FIRST
+#define FE_GUARD_FIRST(t, guard)	kcb_guard_first((t), (guard))
+#endif
 #ifndef FE_UNIQ_HASH
 #define FE_UNIQ_HASH		0
 #endif
@@ -96,7 +100,7 @@ KCB_HOOK void KCB_SYM(FE, P, trace_pc_guard)(uint32_t *guard)		\
 	struct kcb_sink s;							\
 	unsigned int m = fe_lookup_guard(&s);					\
 										\
-	if (m == KCB_MODE_TRACE_UNIQUE_PC ? kcb_guard_first(s.t, guard) :	\
+	if (m == KCB_MODE_TRACE_UNIQUE_PC ? FE_GUARD_FIRST(s.t, guard) :	\
 	    m == KCB_MODE_TRACE_PC)						\
 		claim_##pcc##_rec(s, KCB_STRIDE_PC, FE_PC(ret), 0, 0, 0);	\
 }										\
