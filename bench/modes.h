@@ -165,16 +165,10 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 		return KCB_BATCH;
 	}
 	if (r->rets) {
-		if (r->mode == MODE_HASH_FIRST) {
-			struct kcb_uniq_map *map = own->map;
-			struct kcb_uniq_pool *pool = map->pool;
-
-			for (uint32_t i = 0; i < KCB_GUARD_SITES; i++)
-				map->buckets[r->rets_bucket[i]] = NULL;
-			for (uint64_t w = 0; w * 64 < pool->nbits; w++)
-				pool->bits[w] = 0;
-			pool->avail = (long)pool->nbits;
-		}
+		if (r->mode == MODE_HASH_FIRST)
+			kcb_uniq_map_forget(own->map, r->rets_bucket, KCB_GUARD_SITES);
+		/* rets[] costs the loop one load per call that trace_pc, which
+		 * reads its return address, does not pay */
 		c->loop_pc_at(KCB_BATCH, r->rets, KCB_GUARD_SITES - 1);
 		mode_own_reset(own, KCB_STRIDE_PC);
 		return KCB_BATCH;

@@ -235,8 +235,10 @@ struct kcb_uniq_map {
 /* KCOV_INIT_TRACE's kcov_map_init() for kd (its buffer allocated): a
  * pool of kd->nwords entries.  0 or -ENOMEM; kcb_dev_fini() frees it. */
 int  kcb_uniq_map_init(struct kcb_dev *kd);
-/* Empty the table and the pool (a bench's reset; Jiao's patch has none). */
+/* Empty the table and the pool (a bench's reset; Jiao's patch has none);
+ * _forget empties only buckets[0..n-1] and the pool (the bench's batch). */
 void kcb_uniq_map_clear(struct kcb_uniq_map *map);
+void kcb_uniq_map_forget(struct kcb_uniq_map *map, const uint32_t *buckets, uint32_t n);
 /* t traces into kd (map initialised) in Jiao's unique mode. */
 void kcb_task_enable_uniq_hash(struct kcb_task *t, struct kcb_dev *kd);
 /* gen_pool_alloc(map->pool, 32): out of line, as in lib/genalloc.c;

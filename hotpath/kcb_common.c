@@ -112,13 +112,20 @@ int kcb_uniq_map_init(struct kcb_dev *kd)
 	return 0;
 }
 
-void kcb_uniq_map_clear(struct kcb_uniq_map *map)
+void kcb_uniq_map_forget(struct kcb_uniq_map *map, const uint32_t *buckets, uint32_t n)
 {
 	struct kcb_uniq_pool *pool = map->pool;
 
-	memset(map->buckets, 0, sizeof(map->buckets));
+	for (uint32_t i = 0; i < n; i++)
+		map->buckets[buckets[i]] = NULL;
 	memset(pool->bits, 0, (pool->nbits + 63) / 64 * sizeof(uint64_t));
 	pool->avail = (long)pool->nbits;
+}
+
+void kcb_uniq_map_clear(struct kcb_uniq_map *map)
+{
+	memset(map->buckets, 0, sizeof(map->buckets));
+	kcb_uniq_map_forget(map, NULL, 0);
 }
 
 /* gen_pool_alloc_algo_owner() on one chunk: the avail test, the algo

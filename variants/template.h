@@ -119,6 +119,23 @@ KCB_PAIRS(KCB_PAIR_GUARD)
 #define KCB_GUARD_FIELDS(P)
 #endif
 
+/* Jiao's unique mode (FE_UNIQ_HASH): trace_pc's body (impl_pc, below)
+ * for the return addresses rets[i & mask], many PCs from one loop. */
+#define KCB_PAIR_PC_AT(P, pname, pcc, cmpc, control)				\
+KCB_HOOK void KCB_SYM(FE, P, impl_pc)(uintptr_t ret);			\
+kcb_noinline void KCB_SYM(FE, P, loop_pc_at)(uint64_t n,			\
+    const uintptr_t *rets, uint64_t mask)					\
+{										\
+	for (uint64_t i = 0; i < n; i++)					\
+		KCB_SYM(FE, P, impl_pc)(rets[i & mask]);			\
+}
+#if FE_UNIQ_HASH
+KCB_PAIRS(KCB_PAIR_PC_AT)
+#define KCB_PC_AT_FIELDS(P)	.loop_pc_at = KCB_SYM(FE, P, loop_pc_at),
+#else
+#define KCB_PC_AT_FIELDS(P)
+#endif
+
 #define KCB_PAIR(P, pname, pcc, cmpc, control)				\
 static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
 {										\
@@ -223,14 +240,6 @@ kcb_noinline void KCB_SYM(FE, P, loop_pc)(uint64_t n)			\
 	for (uint64_t i = 0; i < n; i++)					\
 		KCB_SYM(FE, P, trace_pc)();					\
 }										\
-/* trace_pc's body for the return addresses rets[i & mask] (FE_UNIQ_HASH:	\
- * many PCs from one loop) */						\
-kcb_noinline void KCB_SYM(FE, P, loop_pc_at)(uint64_t n,			\
-    const uintptr_t *rets, uint64_t mask)					\
-{										\
-	for (uint64_t i = 0; i < n; i++)					\
-		KCB_SYM(FE, P, impl_pc)(rets[i & mask]);			\
-}										\
 kcb_noinline void KCB_SYM(FE, P, loop_cmp)(uint64_t n, uint64_t tag)	\
 {										\
 	for (uint64_t i = 0; i < n; i++)					\
@@ -275,8 +284,8 @@ const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 	.loop_cmp = KCB_SYM(FE, P, loop_cmp),				\
 	.loop_switch = KCB_SYM(FE, P, loop_switch),				\
 	.move = KCB_SYM(FE, P, move),					\
-	.loop_pc_at = FE_UNIQ_HASH ? KCB_SYM(FE, P, loop_pc_at) : NULL,	\
 	KCB_GUARD_FIELDS(P)							\
+	KCB_PC_AT_FIELDS(P)							\
 };
 
 KCB_PAIRS(KCB_PAIR)
