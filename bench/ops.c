@@ -7,6 +7,7 @@
  *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|guard-repeat|hash-first|hash-repeat] [--ops=N]
  *                 [--perf-ctl=CTL_FIFO,ACK_FIFO]
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -26,6 +27,26 @@ static int perf_cmd(int ctl, int ack, const char *cmd)
 	return 0;
 }
 
+/*
+ * --ops=N: decimal digits only.  strtoull alone takes a sign (-1024 is
+ * 2^64 - 1024, a loop without end), blanks and hex, and saturates on
+ * overflow.
+ */
+static int parse_ops(const char *s, uint64_t *n)
+{
+	char *end = (char *)s;
+
+	errno = 0;
+	if (*s >= '0' && *s <= '9')
+		*n = strtoull(s, &end, 10);
+	if (end == s || *end || errno || !*n || *n % BATCH) {
+		fprintf(stderr, "kcovbench ops: --ops=%s: want a positive multiple of %d "
+			"in decimal\n", s, BATCH);
+		return -1;
+	}
+	return 0;
+}
+
 int ops_main(int argc, char **argv)
 {
 	const char *config = NULL, *mode = "pertask";
@@ -37,7 +58,6 @@ int ops_main(int argc, char **argv)
 	static uintptr_t rets[KCB_GUARD_SITES];
 	static uint64_t bitmap[KCB_GUARD_BITS / 64];
 	uint64_t sw, cases[2 + KCB_SWITCH_MAX];
-	char *end;
 
 	for (i = 1; i < (uint64_t)argc; i++) {
 		const char *a = argv[i];
@@ -47,11 +67,8 @@ int ops_main(int argc, char **argv)
 		} else if (!strncmp(a, "--mode=", 7)) {
 			mode = a + 7;
 		} else if (!strncmp(a, "--ops=", 6)) {
-			n = strtoull(a + 6, &end, 0);
-			if (*end || !n || n % BATCH) {
-				fprintf(stderr, "kcovbench ops: --ops must be a positive multiple of %d\n", BATCH);
+			if (parse_ops(a + 6, &n))
 				return 2;
-			}
 		} else if (!strncmp(a, "--perf-ctl=", 11)) {
 			char *p = strdup(a + 11), *comma = strchr(p, ',');
 

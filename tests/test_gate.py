@@ -217,6 +217,26 @@ class Refusals(unittest.TestCase):
         self.assertEqual(rc, 2, out + err)
 
 
+class OpsCount(unittest.TestCase):
+    """`kcovbench ops --ops=N` takes only a positive multiple of the batch:
+    strtoull alone read -1024 as 2^64 - 1024 and ran practically forever."""
+
+    def test_bad_counts(self):
+        exe = os.path.join(ROOT, TARGET)
+        for v in ("-1024", "0", "", "abc", "1024x", " 1024", "0x400",
+                  "99999999999999999999999", "1000"):
+            r = subprocess.run([exe, "ops", "--config=empty", "--ops=" + v],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.returncode, 2, "--ops=%r: %s" % (v, r.stdout + r.stderr))
+            self.assertIn("--ops", r.stderr)
+
+    def test_good_count(self):
+        r = subprocess.run([os.path.join(ROOT, TARGET), "ops", "--config=empty",
+                            "--ops=2048"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("2048 ops", r.stdout)
+
+
 class Units(unittest.TestCase):
     def test_threshold_syntax(self):
         self.assertEqual(gate._threshold("branches=5"), ("branches", 5.0))
