@@ -217,6 +217,107 @@ class Refusals(unittest.TestCase):
         self.assertEqual(rc, 2, out + err)
 
 
+# The smallest measurement: one config and mode, one batch of ops.
+TINY = ["--binary", os.path.join(ROOT, TARGET), "--configs=empty", "--modes=pertask",
+        "--ops=1024"]
+
+
+class Damaged(unittest.TestCase):
+    """A damaged baseline or an unwritable output gets its own message and
+    exit 2, before any measurement; never a traceback, never exit 1 (which
+    CI reads as a regression) and never a pass."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kcb-test-gate-")
+        cls.good = os.path.join(cls.tmp, "good.json")
+        rc, out, err = run_gate("--update", "--baseline", cls.good, *TINY)
+        if rc:
+            raise AssertionError("gate --update exited %d:\n%s%s" % (rc, out, err))
+        # a regular file, so that any path under it cannot be written, root or not
+        cls.file = os.path.join(cls.tmp, "a-file")
+        open(cls.file, "w").close()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def refused(self, args, code=2, say=None):
+        rc, out, err = run_gate(*args)
+        self.assertEqual(rc, code, "%s: %s%s" % (args, out, err))
+        self.assertNotIn("Traceback", err)
+        self.assertNotIn("PASS", out)
+        if say:
+            self.assertIn(say, err)
+
+    def damaged(self, change, text=None, say=None):
+        """Gate against the good baseline after change(doc), or against text."""
+        p = os.path.join(self.tmp, "damaged.json")
+        if text is None:
+            with open(self.good) as f:
+                doc = json.load(f)
+            change(doc)
+            text = json.dumps(doc)      # writes NaN and Infinity as such
+        with open(p, "w") as f:
+            f.write(text)
+        self.refused(["--baseline", p] + TINY[:-1], say=say)
+
+    def test_good_baseline_passes(self):
+        rc, out, err = run_gate("--baseline", self.good, *TINY[:-1])
+        self.assertEqual(rc, 0, out + err)
+
+    def test_infinity_count(self):
+        def inf(doc):
+            doc["entries"][0]["counts"]["instructions"] = float("inf")
+        self.damaged(inf, say="Infinity")
+        # 1e999 is read as infinity without the word
+        with open(self.good) as f:
+            doc = json.load(f)
+        doc["entries"][0]["counts"]["instructions"] = 123456789
+        self.damaged(None, text=json.dumps(doc).replace("123456789", "1e999"),
+                     say="not a finite number")
+
+    def test_infinity_threshold_and_limit(self):
+        for kind in ("thresholds", "abs_limits"):
+            self.damaged(lambda doc: doc[kind].update(instructions=float("inf")),
+                         say="Infinity")
+
+    def test_nan_threshold(self):
+        self.damaged(lambda doc: doc["thresholds"].update(instructions=float("nan")),
+                     say="NaN")
+
+    def test_duplicated_entry(self):
+        def dup(doc):
+            e = json.loads(json.dumps(doc["entries"][0]))
+            e["counts"] = {k: v // 10 for k, v in e["counts"].items()}
+            doc["entries"].append(e)    # the later, -90 %, used to win
+        self.damaged(dup, say="twice")
+
+    def test_entry_not_an_object(self):
+        self.damaged(lambda doc: doc["entries"].insert(0, 5), say="not an object")
+
+    def test_entry_without_config(self):
+        self.damaged(lambda doc: doc["entries"][0].pop("config"), say="config")
+
+    def test_null_key(self):
+        self.damaged(lambda doc: doc.update(key=None), say="key")
+
+    def test_ops_as_string(self):
+        self.damaged(lambda doc: doc["key"].update(ops="1024"), say="ops")
+
+    def test_wrong_types(self):
+        for field, value in (("backend", ["callgrind"]), ("info", []),
+                             ("thresholds", [2])):
+            self.damaged(lambda doc: doc.update({field: value}), say=field)
+        self.damaged(lambda doc: doc["entries"][0].update(mode=7), say="mode")
+        self.damaged(lambda doc: doc["entries"][0].update(counts=[1, 2]), say="counts")
+
+    def test_truncated_json(self):
+        with open(self.good) as f:
+            text = f.read()
+        self.damaged(None, text=text[:len(text) // 2], say="cannot read baseline")
+
+
 class OpsCount(unittest.TestCase):
     """`kcovbench ops --ops=N` takes only a positive multiple of the batch:
     strtoull alone read -1024 as 2^64 - 1024 and ran practically forever."""

@@ -20,6 +20,7 @@ import argparse
 import concurrent.futures
 import datetime
 import json
+import math
 import os
 import platform
 import queue
@@ -306,7 +307,7 @@ def load_baseline(path):
     """The baseline document, None if there is no file; UsageError if bad."""
     try:
         with open(path) as f:
-            doc = json.load(f)
+            doc = json.load(f, parse_constant=_no_constant)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as e:
@@ -321,30 +322,73 @@ def load_baseline(path):
     return doc
 
 
+def _no_constant(name):
+    # Python's json reads NaN and Infinity; compared with a limit they pass.
+    raise ValueError("%s is not a number a baseline may hold" % name)
+
+
 def _number(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+    """A finite JSON number >= 0 (1e999 reads as infinity: refused too)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and \
+        math.isfinite(v) and v >= 0
 
 
 def baseline_problems(doc):
-    """What makes a baseline unable to judge: a null or non-numeric limit,
-    an entry without counts for its backend's events.  Each would let any
-    measurement pass."""
+    """What makes a baseline unable to judge, each a line: a limit or count
+    that is null, not a number or not finite would let any measurement pass;
+    a malformed key or entry would crash the gate; a second entry for one
+    config and mode would silently replace the first."""
+    return _key_problems(doc) + _limit_problems(doc) + _entry_problems(doc)
+
+
+def _key_problems(doc):
+    bad = ["%s is %r, not %s" % (f, doc[f], what)
+           for f, kind, what in (("backend", str, "a name"), ("info", dict, "an object"))
+           if f in doc and not isinstance(doc[f], kind)]
+    key = doc.get("key")
+    if not isinstance(key, dict):
+        return bad + ["key is %r, not an object" % (key,)]
+    ops = key.get("ops")
+    if not isinstance(ops, int) or isinstance(ops, bool) or ops <= 0 or ops % BATCH:
+        bad.append("key ops is %r, not a positive multiple of %d" % (ops, BATCH))
+    return bad
+
+
+def _limit_problems(doc):
     bad = []
     for kind in ("thresholds", "abs_limits"):
         lims = doc.get(kind, {})
         if not isinstance(lims, dict):
             bad.append("%s is not an object" % kind)
             continue
-        bad += ["%s %s is %r, not a number" % (kind, e, v)
+        bad += ["%s %s is %r, not a finite number >= 0" % (kind, e, v)
                 for e, v in sorted(lims.items()) if not _number(v)]
-    evs = BACKEND_EVENTS.get(doc.get("backend"), ("instructions",))
-    for e in doc.get("entries", []):
-        name = "%s %s" % (e.get("config"), e.get("mode"))
-        counts = e.get("counts") if isinstance(e, dict) else None
-        if not isinstance(counts, dict) or not counts:
-            bad.append("entry %s has no counts" % name)
+    return bad
+
+
+def _entry_problems(doc):
+    bad, seen = [], set()
+    backend = doc.get("backend")
+    evs = BACKEND_EVENTS.get(backend if isinstance(backend, str) else None,
+                             ("instructions",))
+    for i, e in enumerate(doc["entries"]):
+        if not isinstance(e, dict):
+            bad.append("entry %d is %r, not an object" % (i, e))
             continue
-        bad += ["entry %s: %s count is %r" % (name, ev, counts.get(ev))
+        cm = (e.get("config"), e.get("mode"))
+        wrong = [f for f, v in zip(("config", "mode"), cm) if not isinstance(v, str) or not v]
+        if wrong:
+            bad += ["entry %d: %s is %r, not a name" % (i, f, e.get(f)) for f in wrong]
+            continue
+        name = "entry %d (%s %s)" % (i, cm[0], cm[1])
+        if cm in seen:
+            bad.append("%s: %s %s appears twice; one set of counts must judge" % (name, *cm))
+        seen.add(cm)
+        counts = e.get("counts")
+        if not isinstance(counts, dict) or not counts:
+            bad.append("%s has no counts" % name)
+            continue
+        bad += ["%s: %s count is %r, not a finite number > 0" % (name, ev, counts.get(ev))
                 for ev in evs if not _number(counts.get(ev)) or not counts.get(ev)]
     return bad
 
