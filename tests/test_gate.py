@@ -317,6 +317,19 @@ class Damaged(unittest.TestCase):
             text = f.read()
         self.damaged(None, text=text[:len(text) // 2], say="cannot read baseline")
 
+    def test_unwritable_json(self):
+        self.refused(["--baseline", self.good, "--json",
+                      os.path.join(self.file, "gate.json")] + TINY[:-1], say="--json")
+
+    def test_json_is_a_directory(self):
+        self.refused(["--baseline", self.good, "--json", self.tmp] + TINY[:-1],
+                     say="--json")
+
+    def test_unwritable_update(self):
+        # no baseline there yet, and no file can be made in /proc, root or not
+        self.refused(["--update", "--baseline", "/proc/kcb-test-gate.json"] + TINY,
+                     say="--update")
+
 
 class OpsCount(unittest.TestCase):
     """`kcovbench ops --ops=N` takes only a positive multiple of the batch:
@@ -374,6 +387,12 @@ class Units(unittest.TestCase):
         base = {"key": {"ops": 100}, "entries": []}
         res = {("c", "cmp"): {"counts": {"instructions": 1, "branches": 1}}}
         self.assertEqual(gate.judge(base, res, 100, {}, "callgrind")[2], [("c", "cmp")])
+
+    def test_late_write_failure_is_usage(self):
+        # a write that fails after the up-front check: exit 2, not a traceback
+        with self.assertRaisesRegex(gate.UsageError, "--json: cannot write x"):
+            with gate._writing("--json", "x"):
+                raise OSError(28, "No space left on device")
 
     def test_parse_perf_csv(self):
         text = ("# started on x\n\n123456,,instructions:u,1000,100.00,,\n"

@@ -18,6 +18,7 @@ that must be exact differed between runs).
 """
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import json
 import math
@@ -31,7 +32,7 @@ import sys
 import tempfile
 
 from . import binary
-from .common import ROOT, UsageError, atomic_write, first_line
+from .common import ROOT, UsageError, atomic_write, first_line, writable_dir
 
 NAME = "gate"
 HELP = "instruction-count regression gate against results/gate/baseline.json"
@@ -584,6 +585,29 @@ def main(args):
         return EXIT_MEASURE
 
 
+def _check_writable(path, what):
+    """UsageError now, not after the measurement, if path cannot be written."""
+    d = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError("%s %s is a directory" % (what, path))
+    if os.path.exists(d) and not os.path.isdir(d):
+        raise UsageError("%s %s: %s is not a directory" % (what, path, d))
+    try:
+        writable_dir(d)
+    except UsageError as e:
+        raise UsageError("%s %s: %s" % (what, path, e))
+
+
+@contextlib.contextmanager
+def _writing(what, path):
+    """A write that still fails after _check_writable: a message and exit 2,
+    not a traceback and exit 1, which CI reads as a regression."""
+    try:
+        yield
+    except OSError as e:
+        raise UsageError("%s: cannot write %s: %s" % (what, path, e.strerror or e))
+
+
 def _main(args):
     import time
     t0 = time.monotonic()
@@ -594,6 +618,10 @@ def _main(args):
     if not args.configs or not args.modes:
         raise UsageError("no configs or modes to measure")
     base = load_baseline(args.baseline)
+    if args.update:
+        _check_writable(args.baseline, "--update: baseline")
+    if args.json:
+        _check_writable(args.json, "--json")
     ops = args.ops or (base["key"].get("ops") if base and not args.update else None) or DEFAULT_OPS
     if ops <= 0 or ops % BATCH:
         raise UsageError("--ops must be a positive multiple of %d" % BATCH)
@@ -653,9 +681,10 @@ def _main(args):
               % (spread[0], spread[1][0], spread[1][1]))
 
     if args.update:
-        kept = write_baseline(args.baseline, base, key, make_info(exe),
-                              {e: thresholds[e] for e in EVENTS}, result, ops,
-                              _command_line(args), abs_limits)
+        with _writing("--update", args.baseline):
+            kept = write_baseline(args.baseline, base, key, make_info(exe),
+                                  {e: thresholds[e] for e in EVENTS}, result, ops,
+                                  _command_line(args), abs_limits)
         rows, _, _ = judge(None, result, ops, thresholds, backend)
         for r in rows:
             r["verdict"] = "recorded"
@@ -681,9 +710,10 @@ def _main(args):
     print()
     sys.stdout.write(render(rows, backend))
     if args.json:
-        atomic_write(args.json, json.dumps({
-            "backend": backend, "key": key, "ops": ops, "thresholds": thresholds,
-            "rows": rows, "regressions": regs, "missing": missing}, indent=1) + "\n")
+        with _writing("--json", args.json):
+            atomic_write(args.json, json.dumps({
+                "backend": backend, "key": key, "ops": ops, "thresholds": thresholds,
+                "rows": rows, "regressions": regs, "missing": missing}, indent=1) + "\n")
     if regs:
         print("\nREGRESSIONS (%d):" % len(regs))
         sys.stdout.write(render_regressions(regs))
