@@ -331,6 +331,35 @@ class Damaged(unittest.TestCase):
                      say="--update")
 
 
+class Counts(unittest.TestCase):
+    """--runs, --ops and --jobs: zero or negative is refused by argparse
+    (exit 2), not replaced by the default."""
+
+    def refused(self, opt, value):
+        # no baseline there: were the value accepted, the exit would be 3
+        rc, out, err = run_gate("--baseline", "/nonexistent/kcb-gate.json",
+                                "%s=%s" % (opt, value), *TINY[:-1])
+        self.assertEqual(rc, 2, "%s=%s: %s%s" % (opt, value, out, err))
+        self.assertNotIn("Traceback", err)
+        self.assertIn("argument " + opt, err)
+
+    def test_runs_zero(self):
+        self.refused("--runs", "0")
+
+    def test_ops_zero(self):
+        self.refused("--ops", "0")
+
+    def test_ops_negative(self):
+        self.refused("--ops", "-1")
+
+    def test_jobs_zero(self):
+        self.refused("--jobs", "0")
+
+    def test_each_zero_negative_or_not_a_number(self):
+        for opt in ("--runs", "--ops", "--jobs"):
+            for v in ("0", "-1", "-1024", "x", "1.5"):
+                self.refused(opt, v)
+
 class OpsCount(unittest.TestCase):
     """`kcovbench ops --ops=N` takes only a positive multiple of the batch:
     strtoull alone read -1024 as 2^64 - 1024 and ran practically forever."""

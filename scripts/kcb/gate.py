@@ -516,6 +516,17 @@ def _threshold(s):
     return m.group(1), float(m.group(2))
 
 
+def _positive(s):
+    """--runs, --ops, --jobs: 0 or less used to fall back to the default."""
+    try:
+        v = int(s)
+    except ValueError:
+        v = 0
+    if v < 1:
+        raise argparse.ArgumentTypeError("want a whole number above 0, not %r" % s)
+    return v
+
+
 def _csv(s):
     return [x for x in s.split(",") if x]
 
@@ -534,7 +545,7 @@ def add_arguments(p):
                    help="comma-separated (default: %s)" % ",".join(DEFAULT_CONFIGS))
     p.add_argument("--modes", type=_csv, default=DEFAULT_MODES,
                    help="comma-separated of pertask,shared,cmp (default: all three)")
-    p.add_argument("--ops", type=int, default=None,
+    p.add_argument("--ops", type=_positive, default=None,
                    help="hook calls per run, a multiple of %d (default: the baseline's, "
                    "else %d)" % (BATCH, DEFAULT_OPS))
     p.add_argument("--threshold", type=_threshold, action="append", default=[],
@@ -547,10 +558,10 @@ def add_arguments(p):
                    "COUNT, whatever the percentage (repeatable; default: %s; a "
                    "baseline's abs_limits override it)" % ", ".join(
                        "%s=%g" % kv for kv in DEFAULT_ABS_LIMITS.items()))
-    p.add_argument("--runs", type=int, default=None,
+    p.add_argument("--runs", type=_positive, default=None,
                    help="runs per config and mode (default: callgrind 2, which must "
                    "agree exactly; perf 5, minimum kept)")
-    p.add_argument("--jobs", type=int, default=None,
+    p.add_argument("--jobs", type=_positive, default=None,
                    help="parallel runs (default: callgrind one per CPU; perf 1)")
     p.add_argument("--json", metavar="FILE", help="also write the verdict as JSON")
 
@@ -636,8 +647,6 @@ def _main(args):
             raise MeasureError(str(e))
     backend, why = choose_backend(args.backend, base)
     runs = args.runs or DEFAULT_RUNS[backend]
-    if runs < 1:
-        raise UsageError("--runs must be at least 1")
     jobs = args.jobs or (len(os.sched_getaffinity(0)) if backend == "callgrind" else 1)
     thresholds = dict(DEFAULT_THRESHOLDS)
     if base and isinstance(base.get("thresholds"), dict):
