@@ -11,7 +11,8 @@ from --branch-sim) where it does not.  `auto` takes the baseline's backend
 if it works here, else perf, else callgrind.
 
 Exit codes: 0 no regression; 1 regression (table on stdout); 2 bad usage or
-input; 3 not comparable (no baseline, or one made with another backend,
+input (a damaged baseline, a count below 1, an unwritable --json or
+--update target), found before measuring; 3 not comparable (no baseline, or one made with another backend,
 compiler, tool version, op count or CPU): nothing was judged; 4 the
 measurement itself failed (no backend works, the binary failed, or counts
 that must be exact differed between runs).
