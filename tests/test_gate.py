@@ -423,6 +423,12 @@ class Units(unittest.TestCase):
             with gate._writing("--json", "x"):
                 raise OSError(28, "No space left on device")
 
+    def test_doc_quotes_the_planted_log(self):
+        # docs/ci-gate.md's planted numbers are made from results/gate/planted.log
+        r = subprocess.run([os.path.join(ROOT, "scripts", "gate-planted"), "doc", "--check"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_parse_perf_csv(self):
         text = ("# started on x\n\n123456,,instructions:u,1000,100.00,,\n"
                 "2000,,cycles:u,1000,100.00,,\n300,,branches:u,1000,100.00,,\n")
