@@ -55,6 +55,24 @@ static void context(int hw, const char *why)
 	kcb_gb_context("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");
 }
 
+/*
+ * Run the registered benchmarks: 1 when none ran or one ended with an
+ * error (Google Benchmark drops that row, and the driver would publish
+ * the rest as if the run were whole).
+ */
+static int run_all(void)
+{
+	int ran = kcb_gb_run(), errors = kcb_gb_errors();
+
+	if (errors) {
+		fprintf(stderr, "kcovbench: a benchmark ended with an error (%d report%s, "
+		    "see ERROR OCCURRED above): the run is incomplete\n", errors,
+		    errors == 1 ? "" : "s");
+		return 1;
+	}
+	return ran > 0 ? 0 : 1;
+}
+
 static int bench_main(int argc, char **argv)
 {
 	struct bench_opts o = { 0 };
@@ -76,7 +94,7 @@ static int bench_main(int argc, char **argv)
 		    "cycles/instructions per op are not reported\n", why);
 	if (bench_register(&o) || remote_bench_register(&ro, &o))
 		return 1;
-	return kcb_gb_run() > 0 ? 0 : 1;
+	return run_all();
 }
 
 int main(int argc, char **argv)

@@ -459,6 +459,69 @@ class Run(TempDir):
         self.interrupt(False)
 
 
+BIN = os.path.join(ROOT, "build", "plain", "kcovbench")
+# An LD_PRELOAD library for the C harness's failure paths: KCB_FAIL=
+# calloc:NxS fails calloc(N, S); KCB_FAIL=setaffinity fails every pinning.
+FAULTS_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+extern void *__libc_calloc(size_t n, size_t size);
+void *calloc(size_t n, size_t size)
+{
+	const char *f = getenv("KCB_FAIL");
+	char *end;
+
+	if (f && !strncmp(f, "calloc:", 7) && strtoul(f + 7, &end, 10) == n &&
+	    *end == 'x' && strtoul(end + 1, NULL, 10) == size)
+		return NULL;
+	return __libc_calloc(n, size);
+}
+int pthread_setaffinity_np(pthread_t t, size_t len, const cpu_set_t *set)
+{
+	int (*real)(pthread_t, size_t, const cpu_set_t *) =
+	    (int (*)(pthread_t, size_t, const cpu_set_t *))dlsym(RTLD_NEXT, __func__);
+	const char *f = getenv("KCB_FAIL");
+
+	return f && !strcmp(f, "setaffinity") ? EINVAL : real(t, len, set);
+}
+"""
+QUICK = ["--configs=linux", "--modes=pertask", "--irq=0", "--threads=1", "--window=0.01",
+         "--warmup=0.01", "--benchmark_repetitions=1", "--remote=none", "--lookups=none"]
+
+
+def bench_here(*args, env=None, timeout=60):
+    return subprocess.run([BIN] + list(args), capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+class Harness(TempDir):
+    """The C binary's failure paths: each ends with a message and a
+    non-zero exit, never a row of zeros or a silent exit 0."""
+
+    def compile(self, name, source, *args):
+        src = os.path.join(self.tmp, name + ".c")
+        with open(src, "w") as f:
+            f.write(source)
+        out = os.path.join(self.tmp, name)
+        r = subprocess.run(["gcc", "-O1", "-o", out, src] + list(args),
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return out
+
+    def faults(self):
+        return {"LD_PRELOAD": self.compile("faults.so", FAULTS_C, "-shared", "-fPIC", "-ldl")}
+
+    def test_benchmark_error_fails_the_run(self):
+        # every thread's pinning fails: the benchmarks end with SkipWithError
+        r = bench_here("bench", *QUICK, env=dict(self.faults(), KCB_FAIL="setaffinity"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("ended with an error", r.stderr)
+
+
 class UniqueShrink(unittest.TestCase):
     def test_gcc_and_clang_rounds(self):
         """One GCC trace-pc round counted by distinct PC, and clang's
