@@ -489,6 +489,21 @@ int pthread_setaffinity_np(pthread_t t, size_t len, const cpu_set_t *set)
 	return f && !strcmp(f, "setaffinity") ? EINVAL : real(t, len, set);
 }
 """
+# Reads two counters from closed descriptors, as a counter gone bad would.
+HWREAD_C = r"""
+#include <inttypes.h>
+#include <stdio.h>
+#include "hwcount.h"
+int main(void)
+{
+	struct hwcount h = { .fd_cycles = -1, .fd_insns = -1 };
+	uint64_t cycles = 1, insns = 1;
+
+	hw_read(&h, &cycles, &insns);
+	printf("cycles=%" PRIu64 " insns=%" PRIu64 "\n", cycles, insns);
+	return 0;
+}
+"""
 QUICK = ["--configs=linux", "--modes=pertask", "--irq=0", "--threads=1", "--window=0.01",
          "--warmup=0.01", "--benchmark_repetitions=1", "--remote=none", "--lookups=none"]
 
@@ -520,6 +535,14 @@ class Harness(TempDir):
         r = bench_here("bench", *QUICK, env=dict(self.faults(), KCB_FAIL="setaffinity"))
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("ended with an error", r.stderr)
+
+    def test_failed_counter_read_is_not_zero(self):
+        exe = self.compile("hwread", HWREAD_C, "-I", os.path.join(ROOT, "bench"),
+                           os.path.join(ROOT, "bench", "hwcount.c"))
+        r = subprocess.run([exe], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("counter", r.stderr)
+        self.assertNotIn("cycles=0", r.stdout)
 
 
 class UniqueShrink(unittest.TestCase):
