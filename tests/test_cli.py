@@ -536,6 +536,14 @@ class Harness(TempDir):
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("ended with an error", r.stderr)
 
+    def test_failed_allocation_is_an_error(self):
+        env = self.faults()
+        for fail, arg in (("calloc:7x4", "--threads=" + ",".join(["1"] * 7)),
+                          ("calloc:7x8", "--configs=" + ",".join(["linux"] * 7))):
+            r = bench_here("bench", *(QUICK + [arg]), env=dict(env, KCB_FAIL=fail))
+            self.assertEqual(r.returncode, 1, "%s: %s" % (fail, r.stderr))
+            self.assertIn("out of memory", r.stderr)
+
     def test_failed_counter_read_is_not_zero(self):
         exe = self.compile("hwread", HWREAD_C, "-I", os.path.join(ROOT, "bench"),
                            os.path.join(ROOT, "bench", "hwcount.c"))
