@@ -3,7 +3,11 @@
  * kcovbench - the userland binary: `list`, and `bench` (bench.c) through
  * Google Benchmark.  The top-level ./kcovbench script drives it.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include "bench.h"
 #include "gb_shim.h"
@@ -97,8 +101,47 @@ static int bench_main(int argc, char **argv)
 	return run_all();
 }
 
+/*
+ * KCOVBENCH_PDEATHSIG=<pid of the driver>: die with the thread that
+ * started us (a SIGKILLed driver cannot stop us, and an orphan would run on
+ * and disturb the next run).  The driver may have died before the prctl:
+ * then the parent is no longer that pid and the pid is gone.  A wrapper
+ * between (perf, a shell) leaves the driver alive: keep running then.
+ * 0, or the exit status to end with.
+ */
+static int die_with_driver(void)
+{
+	const char *v = getenv("KCOVBENCH_PDEATHSIG");
+	char *end;
+	long driver;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	driver = strtol(v, &end, 10);
+	if (errno || end == v || *end || driver <= 0 || driver != (pid_t)driver) {
+		fprintf(stderr, "kcovbench: bad KCOVBENCH_PDEATHSIG '%s': want the "
+		    "driver's pid\n", v);
+		return 2;
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL)) {
+		perror("kcovbench: prctl(PR_SET_PDEATHSIG)");
+		return 1;
+	}
+	if (getppid() != driver && kill((pid_t)driver, 0) && errno == ESRCH) {
+		fprintf(stderr, "kcovbench: the driver (pid %ld) is gone: not starting\n",
+		    driver);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	int err = die_with_driver();
+
+	if (err)
+		return err;
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return kcb_list(stdout);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))

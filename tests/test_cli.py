@@ -552,6 +552,64 @@ class Harness(TempDir):
         self.assertIn("counter", r.stderr)
         self.assertNotIn("cycles=0", r.stdout)
 
+    def test_pdeathsig_refuses_a_dead_or_bad_driver(self):
+        gone = subprocess.Popen(["true"])
+        gone.wait()                     # a pid nobody has now (reuse aside)
+        r = bench_here("list", env={"KCOVBENCH_PDEATHSIG": str(gone.pid)})
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("driver", r.stderr)
+        r = bench_here("list", env={"KCOVBENCH_PDEATHSIG": "x1"})
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("KCOVBENCH_PDEATHSIG", r.stderr)
+        r = bench_here("list", env={"KCOVBENCH_PDEATHSIG": str(os.getpid())})
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+def alive(pid):
+    """Running, not a zombie a subreaper has yet to reap."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class DriverDeath(TempDir):
+    """The driver killed mid-run: no benchmark process outlives it."""
+    LONG = ["--configs", "linux", "--modes", "pertask", "--duration", "2",
+            "--repetitions", "3"]
+
+    def start(self):
+        """A run whose binary is measuring: (driver, the binary's pid)."""
+        p = subprocess.Popen([KCOVBENCH, "run", "--out", self.tmp] + self.LONG, cwd=ROOT,
+                             start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        for _ in range(300):            # the build check and set-up come first
+            found = self.ours("-P", str(p.pid), BIN + " bench")
+            if found:
+                time.sleep(0.3)
+                return p, found[0]
+            time.sleep(0.1)
+        self.fail("the driver started no benchmark in 30 s")
+
+    def ours(self, *args):
+        r = subprocess.run(["pgrep"] + list(args[:-1]) + ["-f", re.escape(args[-1])],
+                           capture_output=True, text=True)
+        return [int(x) for x in r.stdout.split()]
+
+    def assertNoBinaryLeft(self, child):
+        time.sleep(2)
+        # this tree's binary only: other trees' benchmarks may be running
+        self.assertEqual(self.ours(BIN), [], "benchmark processes outlived the driver")
+        self.assertFalse(alive(child), "the benchmark outlived the driver")
+
+    def test_sigkill_leaves_no_benchmark_running(self):
+        p, child = self.start()
+        p.kill()
+        p.wait(timeout=10)
+        self.assertNoBinaryLeft(child)
+
 
 class UniqueShrink(unittest.TestCase):
     def test_gcc_and_clang_rounds(self):

@@ -2,6 +2,7 @@
 add_arguments(parser) and main(args) -> exit code; adding one is one
 entry in COMMANDS."""
 import argparse
+import os
 import signal
 import sys
 
@@ -20,6 +21,13 @@ def _sigterm(signum, frame):
     raise Terminated
 
 
+def _children_die_with_us():
+    """The benchmark binary reads this and asks the kernel to SIGKILL it
+    when we die (bench/kcovbench.c): a SIGKILLed driver runs no clean-up,
+    and an orphan would disturb the next run."""
+    os.environ["KCOVBENCH_PDEATHSIG"] = str(os.getpid())
+
+
 def main(argv):
     p = argparse.ArgumentParser(prog="kcovbench", description=
                                 "Benchmark kcov hook variants: build, run, compare, plot.")
@@ -30,6 +38,7 @@ def main(argv):
         sp.set_defaults(func=mod.main)
     args = p.parse_args(argv)       # bad usage: argparse exits 2
     signal.signal(signal.SIGTERM, _sigterm)
+    _children_die_with_us()
     try:
         return args.func(args) or 0
     except UsageError as e:
