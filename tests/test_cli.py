@@ -610,6 +610,15 @@ class DriverDeath(TempDir):
         p.wait(timeout=10)
         self.assertNoBinaryLeft(child)
 
+    def test_sighup_is_sigterm(self):
+        p, child = self.start()
+        p.send_signal(signal.SIGHUP)
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 128 + signal.SIGHUP, err)
+        self.assertIn("interrupted", err)
+        self.assertEqual(os.listdir(self.tmp), [])
+        self.assertNoBinaryLeft(child)
+
 
 class UniqueShrink(unittest.TestCase):
     def test_gcc_and_clang_rounds(self):
