@@ -179,8 +179,46 @@ def _run_qemu(flav, smp, specs, tmp):
 
 
 def _dmesg():
-    out = subprocess.run(["dmesg"], capture_output=True, text=True)
-    return out.stdout.splitlines() if out.returncode == 0 else []
+    """The kernel's log, lines.  Failure when it cannot be read: an empty
+    log would pass the Oops check."""
+    try:
+        out = subprocess.run(["dmesg"], capture_output=True, text=True)
+    except OSError as e:
+        raise Failure("cannot run dmesg (%s): the kernel's log cannot be checked "
+                      "for warnings" % e.strerror)
+    if out.returncode != 0:
+        raise Failure("dmesg failed (exit %d: %s): the kernel's log cannot be checked "
+                      "for warnings" % (out.returncode, out.stderr.strip()))
+    return out.stdout.splitlines()
+
+
+def _rmmod(first_error):
+    """Unload the module.  A failure is reported; it is raised unless an
+    earlier error is on its way out (that one is the one to see)."""
+    rc = subprocess.run(["rmmod", "kcovbench"]).returncode
+    if rc == 0:
+        return
+    why = "rmmod kcovbench failed (exit %d): the module is still loaded" % rc
+    if first_error:
+        warn(why)
+    else:
+        raise Failure(why)
+
+
+def _write_specs(ctl, specs):
+    """Each spec to the module's run file, its results read back: (docs,
+    failed), by the spec's 1-based number."""
+    docs, failed = {}, {}
+    for n, spec in enumerate(specs, 1):
+        print("kcovbench kmod: %s" % spec, file=sys.stderr)
+        try:
+            with open(os.path.join(ctl, "run"), "w") as f:
+                f.write(spec)
+            with open(os.path.join(ctl, "results")) as f:
+                docs[n] = json.load(f)
+        except (OSError, ValueError) as e:
+            failed[n] = str(e)
+    return docs, failed
 
 
 def _run_here(specs):
@@ -207,20 +245,13 @@ def _run_here(specs):
     before = len(_dmesg())
     if subprocess.run(["insmod", ko, "selftest=0"]).returncode != 0:
         raise Failure("insmod %s failed" % ko)
-    docs, failed = {}, {}
     ctl = os.path.join(DEBUGFS, "kcovbench")
     try:
-        for n, spec in enumerate(specs, 1):
-            print("kcovbench kmod: %s" % spec, file=sys.stderr)
-            try:
-                with open(os.path.join(ctl, "run"), "w") as f:
-                    f.write(spec)
-                with open(os.path.join(ctl, "results")) as f:
-                    docs[n] = json.load(f)
-            except (OSError, ValueError) as e:
-                failed[n] = str(e)
-    finally:
-        subprocess.run(["rmmod", "kcovbench"])
+        docs, failed = _write_specs(ctl, specs)
+    except BaseException:
+        _rmmod(first_error=True)
+        raise
+    _rmmod(first_error=False)
     dmesg = "".join(l + "\n" for l in _dmesg()[before:])
     return docs, failed, dmesg, "Linux %s on this machine" % rel, \
         "insmod %s selftest=0; echo SPEC > %s/run; cat %s/results; rmmod" % (
