@@ -50,6 +50,13 @@ class BadInput(unittest.TestCase):
                        "60 s")
         self.assertBad(run("--qemu", "amd64", "--configs", "nosuch"), "nosuch")
         self.assertBad(run("--qemu", "amd64", "--name", "../x"), "name")
+        # refused before the boot, not by the module two minutes into it
+        self.assertBad(run("--qemu", "amd64", "--smp", "0"), "--smp 0")
+        self.assertBad(run("--qemu", "amd64", "--smp", "-1"), "--smp -1")
+        self.assertBad(run("--qemu", "amd64", "--placement", "list:0,0"), "appears twice")
+        self.assertBad(run("--qemu", "amd64", "--placement", "list:0,2"), "--smp 2")
+        self.assertBad(run("--qemu", "amd64", "--placement", "list:4294967296"),
+                       "not in a guest")
 
 
 class Specs(unittest.TestCase):

@@ -141,6 +141,22 @@ def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,
     return out
 
 
+def guest_cpus(placement, smp):
+    """The pin order of --placement in a guest of smp CPUs: spread, or a
+    list of distinct CPUs below smp (checked here: the module would refuse
+    it only after the boot)."""
+    if not placement.startswith("list:"):
+        return list(range(smp))
+    cpus = [int(c) for c in placement[5:].split(",")]
+    for c in cpus:
+        if c >= smp:
+            raise UsageError("placement %s: CPU %d is not in a guest of --smp %d"
+                             % (placement, c, smp))
+        if cpus.count(c) > 1:
+            raise UsageError("placement %s: CPU %d appears twice" % (placement, c))
+    return cpus
+
+
 def parse_console(text):
     """From a guest's serial log (scripts/qemu-kmod-run): the results JSON
     of each spec by its 1-based number, failures by number, and dmesg."""
@@ -339,6 +355,8 @@ def main(a):
                    if p not in results.CONTROLS and not results.is_proposal(f + "/" + p)]
     configs = ["empty"] + [c for c in configs if c != "empty"]
     modes = binary.expand_modes(_flat(a.modes) or ["pertask"])
+    if a.smp < 1:
+        raise UsageError("--smp %d: the guest needs at least 1 CPU" % a.smp)
     ncpus = a.smp if a.qemu else os.cpu_count()
     threads = _flat(a.threads) or list(range(1, ncpus + 1))
     if max(threads) > ncpus:
@@ -355,8 +373,7 @@ def main(a):
             raise UsageError("--placement %s describes this machine, not the qemu guest "
                              "(use spread or list: with --qemu)" % a.placement)
         cpus = binary.placement_cpus(a.placement) if not a.qemu else \
-            ([int(c) for c in a.placement[5:].split(",")] if a.placement.startswith("list:")
-             else list(range(ncpus)))
+            guest_cpus(a.placement, ncpus)
         if max(threads) > len(cpus):
             raise UsageError("placement %s offers %d CPUs; %d threads asked"
                              % (a.placement, len(cpus), max(threads)))
