@@ -2,6 +2,7 @@
 """Tests of ./kcovbench, the Python driver: bad input and ^C (exit 2 / 130,
 nothing left behind), the statistics behind compare, the table writer, a
 real short run and its plot.  Run: python3 tests/test_cli.py"""
+import contextlib
 import json
 import math
 import statistics
@@ -47,6 +48,31 @@ def fake_raw(path, series):
         json.dump({"context": {"num_cpus": 2, "kcb_hwcounters": "no: test"},
                    "benchmarks": runs}, f)
     return path
+
+
+FAKE_GIT = """#!/bin/sh
+# rev-parse answers; status fails, as in a tree git cannot read
+case "$*" in
+*rev-parse*) echo abc1234;;
+*status*) echo "fatal: index file corrupt" >&2; exit 128;;
+*) exit 1;;
+esac
+"""
+
+
+@contextlib.contextmanager
+def failing_git_status():
+    """A git on PATH whose status fails (shared with test_realprog.py)."""
+    with tempfile.TemporaryDirectory(prefix="kcb-git-") as d:
+        with open(os.path.join(d, "git"), "w") as f:
+            f.write(FAKE_GIT)
+        os.chmod(os.path.join(d, "git"), 0o755)
+        old = os.environ["PATH"]
+        os.environ["PATH"] = d + os.pathsep + old
+        try:
+            yield
+        finally:
+            os.environ["PATH"] = old
 
 
 class TempDir(unittest.TestCase):
@@ -142,6 +168,10 @@ class Provenance(unittest.TestCase):
             machine.publishable(res, git, True)             # --allow-dirty
             machine.publishable("/tmp/elsewhere", git, False)
         machine.publishable(res, "abc123", False)
+
+    def test_failing_git_status_is_not_clean(self):
+        with failing_git_status():
+            self.assertEqual(machine._git(), "abc1234-dirty")
 
     def test_build_stamp_is_read(self):
         self.assertRegex(machine.built_git(), r"^([0-9a-f]{7,}(-dirty)?|unknown)$")

@@ -100,6 +100,16 @@ class Recipes(unittest.TestCase):
             self.assertIn(why, r.stderr)
 
 
+class MachineKey(unittest.TestCase):
+    def test_failing_git_status_is_not_clean(self):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from test_cli import failing_git_status
+        rc = recipe.Recipe("x.recipe", recipe.parse(GOOD, "x.recipe"))
+        with failing_git_status():
+            key = dict(realprog.machine_key(rc))
+        self.assertEqual(key["git"], "abc1234-dirty")
+
+
 class Apt(unittest.TestCase):
     def test_deb_src_from_deb822(self):
         text = ("Types: deb\n# a comment\nURIs: http://example.invalid/debian\n"
