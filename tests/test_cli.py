@@ -323,6 +323,14 @@ class BadInput(TempDir):
     def test_unknown_config(self):
         self.assertBadInput(self.run_bad("--configs", "linux,nosuch"), "nosuch")
 
+    def test_missing_kcovbench_bin(self):
+        missing = os.path.join(self.tmp, "nosuch")
+        for args in (["list"], ["run", "--out", os.path.join(self.tmp, "results")] + SMALL):
+            r = subprocess.run([KCOVBENCH] + args, capture_output=True, text=True, cwd=ROOT,
+                               timeout=60, env=dict(os.environ, KCOVBENCH_BIN=missing))
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertBadInput(r, "KCOVBENCH_BIN=" + missing)
+
     def test_unknown_mode(self):
         self.assertBadInput(self.run_bad("--modes", "pertask,fast"), "fast")
 
