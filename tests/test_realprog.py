@@ -68,7 +68,12 @@ class Recipes(unittest.TestCase):
                          (GOOD + "Output-Filter: (\n", "Output-Filter"),
                          (GOOD + "Tree: again\n", "Tree given twice"),
                          (GOOD.replace("{exe} 1", "{exe} 1 | cksum"), "without a shell"),
-                         ("no colon here\n" + GOOD, r"x.recipe:1: want 'Field: value'")):
+                         ("no colon here\n" + GOOD, r"x.recipe:1: want 'Field: value'"),
+                         # hyperfine would split it only after the fetch and build
+                         (GOOD.replace("{exe} 1", "{exe} 'a b"),
+                          r"x.recipe:8: Run: No closing quotation"),
+                         (GOOD.replace("{exe} 0", '{exe} "0'),
+                          r"x.recipe:9: Run-Small: No closing quotation")):
             with self.assertRaisesRegex(UsageError, why):
                 recipe.parse(bad, "x.recipe")
 
