@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Tests of the shell and Python scripts under scripts/ that CI and the
+evidence in results/ rely on: each failure is seen, nothing is half
+published.  Each runs a copy of the script in a scratch tree with
+stand-ins for what it calls (no benchmark, no build, no boot).
+Run: python3 tests/test_scripts.py"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def stub(path, body="exit 0"):
+    write(path, "#!/bin/sh\n%s\n" % body, 0o755)
+
+
+class Tree(unittest.TestCase):
+    """A scratch tree holding copies of some scripts, and a bin/ put first
+    on PATH for stand-ins."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="kcb-scripts-")
+        self.addCleanup(self._tmp.cleanup)
+        self.tree = os.path.join(self._tmp.name, "tree")
+        self.bin = os.path.join(self._tmp.name, "bin")
+        os.makedirs(self.bin)
+
+    def copy(self, rel):
+        dst = os.path.join(self.tree, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(ROOT, rel), dst)
+
+    def path(self, *rel):
+        return os.path.join(self.tree, *rel)
+
+    def run_sh(self, *args, **env):
+        # GIT_CEILING_DIRECTORIES: the scratch tree is a repository only
+        # when a test makes it one
+        env = dict(os.environ, PATH=self.bin + os.pathsep + os.environ["PATH"],
+                   GIT_CEILING_DIRECTORIES=self._tmp.name, **env)
+        return subprocess.run(["sh"] + list(args), cwd=self.tree, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    def git_init(self):
+        for cmd in (["init", "-q"], ["add", "-A", "--", ".", ":!results"],
+                    ["commit", "-qm", "t"]):
+            subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t"] + cmd,
+                           cwd=self.tree, check=True, capture_output=True)
+
+
+class BrokenControlRuns(Tree):
+    def test_a_crashed_run_fails_the_script(self):
+        self.copy("scripts/broken-control-runs")
+        stub(os.path.join(self.bin, "ninja"))
+        # the first run catches the control, the second crashes
+        stub(self.path("build", "plain", "test_twins"),
+             'n=$(cat "$0.n" 2>/dev/null || echo 0); echo $((n + 1)) >"$0.n"\n'
+             '[ "$n" = 0 ] || kill -SEGV $$\n'
+             'echo "ok broken-control-caught-first-attempt linux/broken"')
+        r = self.run_sh("scripts/broken-control-runs", "2", "10")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("test_twins exited 139", r.stdout)
+
+
+if __name__ == "__main__":
+    import unit_main
+    unit_main.run(__name__)
