@@ -77,6 +77,45 @@ class BrokenControlRuns(Tree):
         self.assertIn("test_twins exited 139", r.stdout)
 
 
+class GateRuns(Tree):
+    def setUp(self):
+        super().setUp()
+        self.copy("scripts/gate-runs")
+        stub(self.path("kcovbench"), 'echo gate; exit "${FAKE_GATE_RC:-0}"')
+        write(self.path("results", "gate", "runs", "01.log"), "old\n")
+
+    def logs(self):
+        with open(self.path("results", "gate", "runs", "01.log")) as f:
+            return f.read()
+
+    def test_failed_runs_keep_the_previous_logs(self):
+        self.git_init()
+        r = self.run_sh("scripts/gate-runs", "10", FAKE_GATE_RC="1")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(self.logs(), "old\n")
+        kept = re.search(r"this attempt's logs: (\S+)", r.stderr)
+        self.assertTrue(kept, r.stderr)
+        self.addCleanup(shutil.rmtree, kept.group(1), True)
+        with open(os.path.join(kept.group(1), "10.log")) as f:
+            self.assertEqual(f.read(), "gate\nexit 1\n")
+        self.assertEqual(sorted(os.listdir(self.path("results", "gate"))), ["runs"])
+
+    def test_passing_runs_replace_them(self):
+        self.git_init()
+        r = self.run_sh("scripts/gate-runs", "10")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.logs(), "gate\nexit 0\n")
+        self.assertEqual(sorted(os.listdir(self.path("results", "gate"))), ["key.txt", "runs"])
+        self.assertEqual(sorted(os.listdir(self.path("results", "gate", "runs"))),
+                         ["%02d.log" % i for i in range(1, 11)] + ["key.txt"])
+
+    def test_failing_git_status_is_not_clean(self):
+        r = self.run_sh("scripts/gate-runs", "1")       # not a repository
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("git status failed", r.stderr)
+        self.assertEqual(self.logs(), "old\n")
+
+
 if __name__ == "__main__":
     import unit_main
     unit_main.run(__name__)
