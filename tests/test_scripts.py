@@ -116,6 +116,24 @@ class GateRuns(Tree):
         self.assertEqual(self.logs(), "old\n")
 
 
+class TestSuite(Tree):
+    def test_missing_cli_suite_fails(self):
+        """scripts/test with every suite a stand-in that passes, and
+        tests/test_cli.py absent: the run must fail and name it."""
+        self.copy("scripts/test")
+        with open(self.path("scripts", "test")) as f:
+            paths = set(re.findall(r"\b(?:build|scripts|tests)/[\w./-]+", f.read()))
+        for rel in paths - {"scripts/test", "tests/test_cli.py"}:
+            if rel.endswith(".py"):
+                write(self.path(rel), "import sys\nsys.exit(0)\n")
+            else:
+                stub(self.path(rel))
+        stub(os.path.join(self.bin, "ninja"))
+        r = self.run_sh("scripts/test", KCB_SKIP_QEMU="1")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("failed suites: cli", r.stderr)
+
+
 if __name__ == "__main__":
     import unit_main
     unit_main.run(__name__)
