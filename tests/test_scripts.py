@@ -4,6 +4,8 @@ evidence in results/ rely on: each failure is seen, nothing is half
 published.  Each runs a copy of the script in a scratch tree with
 stand-ins for what it calls (no benchmark, no build, no boot).
 Run: python3 tests/test_scripts.py"""
+import importlib.machinery
+import importlib.util
 import os
 import re
 import shutil
@@ -16,6 +18,8 @@ sys.dont_write_bytecode = True
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kcb.common import Failure  # noqa: E402
+from test_cli import fake_raw  # noqa: E402
 
 
 def write(path, text, mode=0o644):
@@ -132,6 +136,52 @@ class TestSuite(Tree):
         r = self.run_sh("scripts/test", KCB_SKIP_QEMU="1")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("failed suites: cli", r.stderr)
+
+
+def device_sweep():
+    loader = importlib.machinery.SourceFileLoader(
+        "device_sweep", os.path.join(ROOT, "scripts", "device-sweep"))
+    mod = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(mod)
+    return mod
+
+
+class DeviceSweepCollect(Tree):
+    """A sweep's OUT directory where spread ran and core did not."""
+
+    def setUp(self):
+        super().setUp()
+        self.src, self.out = self.path("out"), self.path("results")
+        os.makedirs(self.out)
+        write(os.path.join(self.src, "state.txt"),
+              "cpu_model=t\ncpus=2\nkernel=k\nseconds=3\nskipped=\n")
+        write(os.path.join(self.src, "topology.json"),
+              '{"cores": 2, "smt": 1, "classes": {"spread": {"cpus": "0,1"}, '
+              '"core": {"cpus": "0,1"}, "smt": {"refused": "no SMT"}}}\n')
+        fake_raw(self.path("spread"), {("linux/pertask/irq:0", 1): [3.0, 3.1]})
+        os.rename(self.path("spread", "raw.json"), os.path.join(self.src, "spread.json"))
+        self.sweep = device_sweep()
+
+    def collect(self, partial=False):
+        return self.sweep.collect(self.src, "t", self.out, "collect", partial=partial)
+
+    def test_failed_class_stops_it(self):
+        write(os.path.join(self.src, "errors.txt"), "core failed: 139\n")
+        with self.assertRaisesRegex(Failure, r"core \(exit 139\); nothing published"):
+            self.collect()
+        self.assertEqual(os.listdir(self.out), [])
+
+    def test_class_without_output_stops_it(self):
+        with self.assertRaisesRegex(Failure, r"core \(no output"):
+            self.collect()
+        self.assertEqual(os.listdir(self.out), [])
+
+    def test_partial_is_marked(self):
+        write(os.path.join(self.src, "errors.txt"), "core failed: 139\n")
+        made = self.collect(partial=True)
+        self.assertEqual([os.path.basename(d) for d in made], ["t-spread"])
+        with open(os.path.join(made[0], "key.txt")) as f:
+            self.assertIn("partial sweep: failed or missing classes: core (exit 139)", f.read())
 
 
 if __name__ == "__main__":
