@@ -138,6 +138,17 @@ class TestSuite(Tree):
         self.assertIn("failed suites: cli", r.stderr)
 
 
+class BuildVersion(Tree):
+    def test_failing_git_status_is_dirty(self):
+        self.copy("scripts/build-version")
+        from test_cli import FAKE_GIT
+        write(os.path.join(self.bin, "git"), FAKE_GIT, 0o755)
+        r = self.run_sh("scripts/build-version", "v.h")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(self.path("v.h")) as f:
+            self.assertIn("#define KCB_GIT_DIRTY 1", f.read())
+
+
 def device_sweep():
     loader = importlib.machinery.SourceFileLoader(
         "device_sweep", os.path.join(ROOT, "scripts", "device-sweep"))
