@@ -29,6 +29,7 @@ void kcb_gb_register(const char *name, kcb_gb_fn fn, void *arg,
 int  kcb_gb_init(int *argc, char **argv);
 void kcb_gb_context(const char *key, const char *value);
 int  kcb_gb_run(void);			/* number of benchmarks run */
+int  kcb_gb_errors(void);		/* kcb_gb_error() calls so far */
 
 /* Inside a benchmark function. */
 int  kcb_gb_thread_index(kcb_gb_state *st);

@@ -33,12 +33,27 @@ int hw_open(struct hwcount *h)
 	return 0;
 }
 
+/*
+ * One counter's value.  A failed read ends the process (exit 1, from any
+ * thread): a 0 in its place would pass for a count, and the callers have
+ * no way to drop the row.
+ */
+static uint64_t read_one(int fd, const char *name)
+{
+	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof(v));
+
+	if (n == (ssize_t)sizeof(v))
+		return v;
+	fprintf(stderr, "kcovbench: reading the %s counter failed: %s\n", name,
+	    n < 0 ? strerror(errno) : "short read");
+	_exit(1);
+}
+
 void hw_read(const struct hwcount *h, uint64_t *cycles, uint64_t *insns)
 {
-	if (read(h->fd_cycles, cycles, sizeof(*cycles)) != sizeof(*cycles))
-		*cycles = 0;
-	if (read(h->fd_insns, insns, sizeof(*insns)) != sizeof(*insns))
-		*insns = 0;
+	*cycles = read_one(h->fd_cycles, "cycles");
+	*insns = read_one(h->fd_insns, "instructions");
 }
 
 void hw_close(struct hwcount *h)

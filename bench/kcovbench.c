@@ -3,7 +3,11 @@
  * kcovbench - the userland binary: `list`, and `bench` (bench.c) through
  * Google Benchmark.  The top-level ./kcovbench script drives it.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include "bench.h"
 #include "gb_shim.h"
@@ -55,6 +59,24 @@ static void context(int hw, const char *why)
 	kcb_gb_context("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");
 }
 
+/*
+ * Run the registered benchmarks: 1 when none ran or one ended with an
+ * error (Google Benchmark drops that row, and the driver would publish
+ * the rest as if the run were whole).
+ */
+static int run_all(void)
+{
+	int ran = kcb_gb_run(), errors = kcb_gb_errors();
+
+	if (errors) {
+		fprintf(stderr, "kcovbench: a benchmark ended with an error (%d report%s, "
+		    "see ERROR OCCURRED above): the run is incomplete\n", errors,
+		    errors == 1 ? "" : "s");
+		return 1;
+	}
+	return ran > 0 ? 0 : 1;
+}
+
 static int bench_main(int argc, char **argv)
 {
 	struct bench_opts o = { 0 };
@@ -76,11 +98,50 @@ static int bench_main(int argc, char **argv)
 		    "cycles/instructions per op are not reported\n", why);
 	if (bench_register(&o) || remote_bench_register(&ro, &o))
 		return 1;
-	return kcb_gb_run() > 0 ? 0 : 1;
+	return run_all();
+}
+
+/*
+ * KCOVBENCH_PDEATHSIG=<pid of the driver>: die with the thread that
+ * started us (a SIGKILLed driver cannot stop us, and an orphan would run on
+ * and disturb the next run).  The driver may have died before the prctl:
+ * then the parent is no longer that pid and the pid is gone.  A wrapper
+ * between (perf, a shell) leaves the driver alive: keep running then.
+ * 0, or the exit status to end with.
+ */
+static int die_with_driver(void)
+{
+	const char *v = getenv("KCOVBENCH_PDEATHSIG");
+	char *end;
+	long driver;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	driver = strtol(v, &end, 10);
+	if (errno || end == v || *end || driver <= 0 || driver != (pid_t)driver) {
+		fprintf(stderr, "kcovbench: bad KCOVBENCH_PDEATHSIG '%s': want the "
+		    "driver's pid\n", v);
+		return 2;
+	}
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL)) {
+		perror("kcovbench: prctl(PR_SET_PDEATHSIG)");
+		return 1;
+	}
+	if (getppid() != driver && kill((pid_t)driver, 0) && errno == ESRCH) {
+		fprintf(stderr, "kcovbench: the driver (pid %ld) is gone: not starting\n",
+		    driver);
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	int err = die_with_driver();
+
+	if (err)
+		return err;
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return kcb_list(stdout);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))

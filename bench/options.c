@@ -22,6 +22,21 @@ static int bad(const char *what, const char *val)
 	return 2;
 }
 
+/* Out of memory while parsing: a message and 1 (not bad input, not 2). */
+static int nomem(const char *what)
+{
+	fprintf(stderr, "kcovbench: out of memory for %s\n", what);
+	return 1;
+}
+
+/* The combos and names arrays of o for n configurations. */
+static int alloc_configs(struct bench_opts *o, int n)
+{
+	o->combos = calloc(n ? n : 1, sizeof(*o->combos));
+	o->names = calloc(n ? n : 1, sizeof(*o->names));
+	return o->combos && o->names ? 0 : nomem("the configuration list");
+}
+
 /* Split a comma list in place; returns the count. */
 static int split(char *s, char **out, int max)
 {
@@ -38,8 +53,8 @@ static int parse_configs(char *list, struct bench_opts *o)
 	int n, i;
 
 	if (!strcmp(list, "all")) {
-		o->combos = calloc(kcb_ncombos, sizeof(*o->combos));
-		o->names = calloc(kcb_ncombos, sizeof(*o->names));
+		if (alloc_configs(o, kcb_ncombos))
+			return 1;
 		for (i = 0; i < kcb_ncombos; i++) {
 			const struct kcb_combo *c = kcb_combo(i);
 			char *name;
@@ -48,15 +63,15 @@ static int parse_configs(char *list, struct bench_opts *o)
 			    kcb_combo_proposal(c))
 				continue;	/* `all` is upstream's */
 			if (asprintf(&name, "%s/%s", c->fe->name, c->pair->name) < 0)
-				return 2;
+				return nomem("a configuration name");
 			o->combos[o->ncombos] = c;
 			o->names[o->ncombos++] = name;
 		}
 		return 0;
 	}
 	if (!strcmp(list, "proposals")) {	/* every proposal's configuration */
-		o->combos = calloc(kcb_nconfigs, sizeof(*o->combos));
-		o->names = calloc(kcb_nconfigs, sizeof(*o->names));
+		if (alloc_configs(o, kcb_nconfigs))
+			return 1;
 		for (i = 0; i < kcb_nconfigs; i++)
 			if (kcb_configs[i].proposal) {
 				o->combos[o->ncombos] = kcb_configs[i].combo;
@@ -65,8 +80,8 @@ static int parse_configs(char *list, struct bench_opts *o)
 		return 0;
 	}
 	n = split(list, names, 512);
-	o->combos = calloc(n, sizeof(*o->combos));
-	o->names = calloc(n, sizeof(*o->names));
+	if (alloc_configs(o, n))
+		return 1;
 	for (i = 0; i < n; i++) {
 		const struct kcb_combo *c = kcb_find(names[i]);
 
@@ -121,6 +136,8 @@ static int parse_threads(char *list, struct bench_opts *o)
 	int n = split(list, v, 256), i, max = 4 * kcb_ncpus();
 
 	o->threads = calloc(n ? n : 1, sizeof(int));
+	if (!o->threads)
+		return nomem("the thread counts");
 	for (i = 0; i < n; i++) {
 		long t = strtol(v[i], &end, 10);
 
@@ -226,6 +243,8 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 	o->warmup_ns = 50000000ull;
 	o->buf_words = KCB_BUFFER_WORDS_DEFAULT;
 	o->threads = calloc(n > 64 ? n : 64, sizeof(int));
+	if (!o->threads)
+		return nomem("the thread counts");
 	for (i = 0; i < n; i++)
 		o->threads[i] = i + 1;
 	o->nthreads = n;

@@ -202,6 +202,19 @@ refuse(char *why, size_t len, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * One CPU number of a list: digits only, below CPU_SETSIZE.  Checked before
+ * any cast to int, which would wrap 4294967296 to CPU 0.
+ */
+static int parse_cpu(const char *s, char **end, long *cpu)
+{
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*cpu = strtol(s, end, 10);
+	return errno || *cpu >= CPU_SETSIZE ? -1 : 0;
+}
+
 static int parse_list(const struct topology *t, const char *s, int *out, int max,
     char *why, size_t whylen)
 {
@@ -209,10 +222,11 @@ static int parse_list(const struct topology *t, const char *s, int *out, int max
 
 	while (*s) {
 		char *end;
-		long v = strtol(s, &end, 10);
+		long v;
 
-		if (end == s || (*end && *end != ','))
-			return refuse(why, whylen, "list: '%s' is not a list of CPU numbers", s);
+		if (parse_cpu(s, &end, &v) || (*end && *end != ','))
+			return refuse(why, whylen, "list: '%s' is not a list of CPU numbers "
+			    "(0 .. %d)", s, CPU_SETSIZE - 1);
 		if (!topo_find(t, (int)v))
 			return refuse(why, whylen, "list: CPU %d is not one this process may use", (int)v);
 		for (int i = 0; i < n; i++)

@@ -2,6 +2,7 @@
 """Tests of ./kcovbench, the Python driver: bad input and ^C (exit 2 / 130,
 nothing left behind), the statistics behind compare, the table writer, a
 real short run and its plot.  Run: python3 tests/test_cli.py"""
+import contextlib
 import json
 import math
 import statistics
@@ -47,6 +48,31 @@ def fake_raw(path, series):
         json.dump({"context": {"num_cpus": 2, "kcb_hwcounters": "no: test"},
                    "benchmarks": runs}, f)
     return path
+
+
+FAKE_GIT = """#!/bin/sh
+# rev-parse answers; status fails, as in a tree git cannot read
+case "$*" in
+*rev-parse*) echo abc1234;;
+*status*) echo "fatal: index file corrupt" >&2; exit 128;;
+*) exit 1;;
+esac
+"""
+
+
+@contextlib.contextmanager
+def failing_git_status():
+    """A git on PATH whose status fails (shared with test_realprog.py)."""
+    with tempfile.TemporaryDirectory(prefix="kcb-git-") as d:
+        with open(os.path.join(d, "git"), "w") as f:
+            f.write(FAKE_GIT)
+        os.chmod(os.path.join(d, "git"), 0o755)
+        old = os.environ["PATH"]
+        os.environ["PATH"] = d + os.pathsep + old
+        try:
+            yield
+        finally:
+            os.environ["PATH"] = old
 
 
 class TempDir(unittest.TestCase):
@@ -142,6 +168,10 @@ class Provenance(unittest.TestCase):
             machine.publishable(res, git, True)             # --allow-dirty
             machine.publishable("/tmp/elsewhere", git, False)
         machine.publishable(res, "abc123", False)
+
+    def test_failing_git_status_is_not_clean(self):
+        with failing_git_status():
+            self.assertEqual(machine._git(), "abc1234-dirty")
 
     def test_build_stamp_is_read(self):
         self.assertRegex(machine.built_git(), r"^([0-9a-f]{7,}(-dirty)?|unknown)$")
@@ -292,6 +322,14 @@ class BadInput(TempDir):
 
     def test_unknown_config(self):
         self.assertBadInput(self.run_bad("--configs", "linux,nosuch"), "nosuch")
+
+    def test_missing_kcovbench_bin(self):
+        missing = os.path.join(self.tmp, "nosuch")
+        for args in (["list"], ["run", "--out", os.path.join(self.tmp, "results")] + SMALL):
+            r = subprocess.run([KCOVBENCH] + args, capture_output=True, text=True, cwd=ROOT,
+                               timeout=60, env=dict(os.environ, KCOVBENCH_BIN=missing))
+            self.assertNotIn("Traceback", r.stderr)
+            self.assertBadInput(r, "KCOVBENCH_BIN=" + missing)
 
     def test_unknown_mode(self):
         self.assertBadInput(self.run_bad("--modes", "pertask,fast"), "fast")
@@ -457,6 +495,167 @@ class Run(TempDir):
 
     def test_sigint_driver_only(self):
         self.interrupt(False)
+
+
+BIN = os.path.join(ROOT, "build", "plain", "kcovbench")
+# An LD_PRELOAD library for the C harness's failure paths: KCB_FAIL=
+# calloc:NxS fails calloc(N, S); KCB_FAIL=setaffinity fails every pinning.
+FAULTS_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+extern void *__libc_calloc(size_t n, size_t size);
+void *calloc(size_t n, size_t size)
+{
+	const char *f = getenv("KCB_FAIL");
+	char *end;
+
+	if (f && !strncmp(f, "calloc:", 7) && strtoul(f + 7, &end, 10) == n &&
+	    *end == 'x' && strtoul(end + 1, NULL, 10) == size)
+		return NULL;
+	return __libc_calloc(n, size);
+}
+int pthread_setaffinity_np(pthread_t t, size_t len, const cpu_set_t *set)
+{
+	int (*real)(pthread_t, size_t, const cpu_set_t *) =
+	    (int (*)(pthread_t, size_t, const cpu_set_t *))dlsym(RTLD_NEXT, __func__);
+	const char *f = getenv("KCB_FAIL");
+
+	return f && !strcmp(f, "setaffinity") ? EINVAL : real(t, len, set);
+}
+"""
+# Reads two counters from closed descriptors, as a counter gone bad would.
+HWREAD_C = r"""
+#include <inttypes.h>
+#include <stdio.h>
+#include "hwcount.h"
+int main(void)
+{
+	struct hwcount h = { .fd_cycles = -1, .fd_insns = -1 };
+	uint64_t cycles = 1, insns = 1;
+
+	hw_read(&h, &cycles, &insns);
+	printf("cycles=%" PRIu64 " insns=%" PRIu64 "\n", cycles, insns);
+	return 0;
+}
+"""
+QUICK = ["--configs=linux", "--modes=pertask", "--irq=0", "--threads=1", "--window=0.01",
+         "--warmup=0.01", "--benchmark_repetitions=1", "--remote=none", "--lookups=none"]
+
+
+def bench_here(*args, env=None, timeout=60):
+    return subprocess.run([BIN] + list(args), capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+class Harness(TempDir):
+    """The C binary's failure paths: each ends with a message and a
+    non-zero exit, never a row of zeros or a silent exit 0."""
+
+    def compile(self, name, source, *args):
+        src = os.path.join(self.tmp, name + ".c")
+        with open(src, "w") as f:
+            f.write(source)
+        out = os.path.join(self.tmp, name)
+        r = subprocess.run(["gcc", "-O1", "-o", out, src] + list(args),
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return out
+
+    def faults(self):
+        return {"LD_PRELOAD": self.compile("faults.so", FAULTS_C, "-shared", "-fPIC", "-ldl")}
+
+    def test_benchmark_error_fails_the_run(self):
+        # every thread's pinning fails: the benchmarks end with SkipWithError
+        r = bench_here("bench", *QUICK, env=dict(self.faults(), KCB_FAIL="setaffinity"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("ended with an error", r.stderr)
+
+    def test_failed_allocation_is_an_error(self):
+        env = self.faults()
+        for fail, arg in (("calloc:7x4", "--threads=" + ",".join(["1"] * 7)),
+                          ("calloc:7x8", "--configs=" + ",".join(["linux"] * 7))):
+            r = bench_here("bench", *(QUICK + [arg]), env=dict(env, KCB_FAIL=fail))
+            self.assertEqual(r.returncode, 1, "%s: %s" % (fail, r.stderr))
+            self.assertIn("out of memory", r.stderr)
+
+    def test_failed_counter_read_is_not_zero(self):
+        exe = self.compile("hwread", HWREAD_C, "-I", os.path.join(ROOT, "bench"),
+                           os.path.join(ROOT, "bench", "hwcount.c"))
+        r = subprocess.run([exe], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("counter", r.stderr)
+        self.assertNotIn("cycles=0", r.stdout)
+
+    def test_pdeathsig_refuses_a_dead_or_bad_driver(self):
+        gone = subprocess.Popen(["true"])
+        gone.wait()                     # a pid nobody has now (reuse aside)
+        r = bench_here("list", env={"KCOVBENCH_PDEATHSIG": str(gone.pid)})
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("driver", r.stderr)
+        r = bench_here("list", env={"KCOVBENCH_PDEATHSIG": "x1"})
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("KCOVBENCH_PDEATHSIG", r.stderr)
+        r = bench_here("list", env={"KCOVBENCH_PDEATHSIG": str(os.getpid())})
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+def alive(pid):
+    """Running, not a zombie a subreaper has yet to reap."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class DriverDeath(TempDir):
+    """The driver killed mid-run: no benchmark process outlives it."""
+    LONG = ["--configs", "linux", "--modes", "pertask", "--duration", "2",
+            "--repetitions", "3"]
+
+    def start(self):
+        """A run whose binary is measuring: (driver, the binary's pid)."""
+        p = subprocess.Popen([KCOVBENCH, "run", "--out", self.tmp] + self.LONG, cwd=ROOT,
+                             start_new_session=True, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        for _ in range(300):            # the build check and set-up come first
+            found = self.ours("-P", str(p.pid), BIN + " bench")
+            if found:
+                time.sleep(0.3)
+                return p, found[0]
+            time.sleep(0.1)
+        self.fail("the driver started no benchmark in 30 s")
+
+    def ours(self, *args):
+        r = subprocess.run(["pgrep"] + list(args[:-1]) + ["-f", re.escape(args[-1])],
+                           capture_output=True, text=True)
+        return [int(x) for x in r.stdout.split()]
+
+    def assertNoBinaryLeft(self, child):
+        time.sleep(2)
+        # this tree's binary only: other trees' benchmarks may be running
+        self.assertEqual(self.ours(BIN), [], "benchmark processes outlived the driver")
+        self.assertFalse(alive(child), "the benchmark outlived the driver")
+
+    def test_sigkill_leaves_no_benchmark_running(self):
+        p, child = self.start()
+        p.kill()
+        p.wait(timeout=10)
+        self.assertNoBinaryLeft(child)
+
+    def test_sighup_is_sigterm(self):
+        p, child = self.start()
+        p.send_signal(signal.SIGHUP)
+        _, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 128 + signal.SIGHUP, err)
+        self.assertIn("interrupted", err)
+        self.assertEqual(os.listdir(self.tmp), [])
+        self.assertNoBinaryLeft(child)
 
 
 class UniqueShrink(unittest.TestCase):

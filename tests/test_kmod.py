@@ -10,11 +10,13 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 sys.dont_write_bytecode = True
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from kcb import kmod, results  # noqa: E402
+from kcb.common import Failure  # noqa: E402
 
 
 def run(*args):
@@ -48,6 +50,13 @@ class BadInput(unittest.TestCase):
                        "60 s")
         self.assertBad(run("--qemu", "amd64", "--configs", "nosuch"), "nosuch")
         self.assertBad(run("--qemu", "amd64", "--name", "../x"), "name")
+        # refused before the boot, not by the module two minutes into it
+        self.assertBad(run("--qemu", "amd64", "--smp", "0"), "--smp 0")
+        self.assertBad(run("--qemu", "amd64", "--smp", "-1"), "--smp -1")
+        self.assertBad(run("--qemu", "amd64", "--placement", "list:0,0"), "appears twice")
+        self.assertBad(run("--qemu", "amd64", "--placement", "list:0,2"), "--smp 2")
+        self.assertBad(run("--qemu", "amd64", "--placement", "list:4294967296"),
+                       "not in a guest")
 
 
 class Specs(unittest.TestCase):
@@ -99,6 +108,57 @@ class Table(unittest.TestCase):
                                                "kmod", "2t"])
         self.assertEqual(rows["linux/pertask"], ["3.00", "30.0", "6.00", "60.0"])
         self.assertEqual(rows["netbsd/cas/pertask"], ["-", "40.0", "-", "-"])
+
+
+class RunHere(unittest.TestCase):
+    """The load / run / unload sequence with stand-ins for make, mount,
+    insmod, rmmod and dmesg on PATH, and a fake debugfs directory: each
+    failure the Oops check or the next run depends on is seen."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="kcb-kmod-")
+        tmp = self._tmp.name
+        self.addCleanup(self._tmp.cleanup)
+        bin_dir = os.path.join(tmp, "bin")
+        os.makedirs(bin_dir)
+        for prog in ("make", "mount", "insmod", "rmmod", "dmesg"):
+            with open(os.path.join(bin_dir, prog), "w") as f:
+                f.write('#!/bin/sh\necho "[ 1.0] %s ran"\nexit ${FAKE_%s_RC:-0}\n'
+                        % (prog, prog.upper()))
+            os.chmod(os.path.join(bin_dir, prog), 0o755)
+        ctl = os.path.join(tmp, "debugfs", "kcovbench")
+        os.makedirs(ctl)
+        with open(os.path.join(ctl, "results"), "w") as f:
+            json.dump({"context": {}, "benchmarks": []}, f)
+        real_exists = os.path.exists
+
+        def exists(path):
+            if path.endswith("/build/Makefile"):
+                return True             # the running kernel's headers
+            return False if path == "/sys/module/kcovbench" else real_exists(path)
+        for patch in (mock.patch.dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"]),
+                      mock.patch.object(kmod, "DEBUGFS", os.path.dirname(ctl)),
+                      mock.patch.object(kmod.os, "geteuid", lambda: 0),
+                      mock.patch.object(kmod.os.path, "exists", exists)):
+            patch.start()
+            self.addCleanup(patch.stop)
+
+    def run_here(self, **rcs):
+        with mock.patch.dict(os.environ, {"FAKE_%s_RC" % k.upper(): str(v)
+                                          for k, v in rcs.items()}):
+            return kmod._run_here(["config=linux mode=pertask threads=1"])
+
+    def test_stand_ins_pass(self):
+        docs, failed, dmesg, _, _ = self.run_here()
+        self.assertEqual((list(docs), failed), ([1], {}))
+
+    def test_failed_dmesg_is_not_an_empty_log(self):
+        with self.assertRaisesRegex(Failure, "dmesg failed"):
+            self.run_here(dmesg=1)
+
+    def test_failed_rmmod_is_seen(self):
+        with self.assertRaisesRegex(Failure, "rmmod kcovbench failed .*still loaded"):
+            self.run_here(rmmod=1)
 
 
 if __name__ == "__main__":

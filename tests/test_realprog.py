@@ -68,7 +68,12 @@ class Recipes(unittest.TestCase):
                          (GOOD + "Output-Filter: (\n", "Output-Filter"),
                          (GOOD + "Tree: again\n", "Tree given twice"),
                          (GOOD.replace("{exe} 1", "{exe} 1 | cksum"), "without a shell"),
-                         ("no colon here\n" + GOOD, r"x.recipe:1: want 'Field: value'")):
+                         ("no colon here\n" + GOOD, r"x.recipe:1: want 'Field: value'"),
+                         # hyperfine would split it only after the fetch and build
+                         (GOOD.replace("{exe} 1", "{exe} 'a b"),
+                          r"x.recipe:8: Run: No closing quotation"),
+                         (GOOD.replace("{exe} 0", '{exe} "0'),
+                          r"x.recipe:9: Run-Small: No closing quotation")):
             with self.assertRaisesRegex(UsageError, why):
                 recipe.parse(bad, "x.recipe")
 
@@ -98,6 +103,16 @@ class Recipes(unittest.TestCase):
             r = subprocess.run([KCOVBENCH, "realprog"] + args, capture_output=True, text=True)
             self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
             self.assertIn(why, r.stderr)
+
+
+class MachineKey(unittest.TestCase):
+    def test_failing_git_status_is_not_clean(self):
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from test_cli import failing_git_status
+        rc = recipe.Recipe("x.recipe", recipe.parse(GOOD, "x.recipe"))
+        with failing_git_status():
+            key = dict(realprog.machine_key(rc))
+        self.assertEqual(key["git"], "abc1234-dirty")
 
 
 class Apt(unittest.TestCase):

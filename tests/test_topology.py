@@ -78,7 +78,9 @@ def main():
               cls.get("spread", {}).get("points") == "1,2,4,8,16", str(cls.get("spread")))
         lst = topology(big, "list:3,11")
         check("list:3,11 is taken as given", lst.stdout.strip() == "3,11", lst.stderr)
-        for bad in ("list:3,3", "list:99", "list:x", "bogus"):
+        # 2^32 would wrap to CPU 0 in an int: refused, alone or beside 0
+        for bad in ("list:3,3", "list:99", "list:x", "bogus", "list:4294967296",
+                    "list:0,4294967296", "list:99999999999999999999", "list:-1", "list:+1"):
             r = topology(big, bad)
             check("%s refused with exit 2 and a reason" % bad,
                   r.returncode == 2 and "placement" in r.stderr, "rc %d %s" % (r.returncode, r.stderr))

@@ -28,10 +28,28 @@ def expand_modes(modes):
     return out
 
 
+def _check_override():
+    """A KCOVBENCH_BIN that names no program is bad input, found before
+    anything runs (it surfaced as a traceback from the first call)."""
+    if not (os.path.isfile(OVERRIDE) and os.access(OVERRIDE, os.X_OK)):
+        raise UsageError("KCOVBENCH_BIN=%s: not an executable file" % OVERRIDE)
+
+
+def _run(args):
+    """The binary's output (text); one that cannot start is named."""
+    try:
+        return subprocess.run([BIN] + args, capture_output=True, text=True)
+    except OSError as e:
+        if OVERRIDE:
+            raise UsageError("KCOVBENCH_BIN=%s: %s" % (OVERRIDE, e.strerror))
+        raise Failure("cannot run %s: %s" % (BIN, e.strerror))
+
+
 def ensure_built():
     """Run ninja for the binary only (a no-op when it is up to date).  Its
     output goes to stderr: stdout is kept for results."""
     if OVERRIDE:
+        _check_override()
         return BIN
     try:
         out = subprocess.run(["ninja", TARGET], cwd=ROOT, text=True,
@@ -51,7 +69,7 @@ def ensure_built():
 def names():
     """Parse `kcovbench list`: (configs, front ends, pairs).  The binary is
     the one registry of variants; this only reads what it prints."""
-    out = subprocess.run([BIN, "list"], capture_output=True, text=True)
+    out = _run(["list"])
     if out.returncode != 0:
         raise Failure("%s list failed: %s" % (BIN, out.stderr.strip()))
     sections = {}
@@ -95,8 +113,7 @@ def placement_cpus(placement):
     """The pin order of a placement class on this machine, from the binary
     (bench/topology.c is the one implementation); UsageError, exit 2, when
     the machine cannot form it."""
-    out = subprocess.run([BIN, "topology", "--placement=" + placement],
-                         capture_output=True, text=True)
+    out = _run(["topology", "--placement=" + placement])
     if out.returncode == 2:
         raise UsageError(out.stderr.strip().replace("kcovbench: ", "", 1))
     if out.returncode != 0:

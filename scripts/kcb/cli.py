@@ -2,6 +2,7 @@
 add_arguments(parser) and main(args) -> exit code; adding one is one
 entry in COMMANDS."""
 import argparse
+import os
 import signal
 import sys
 
@@ -12,12 +13,23 @@ COMMANDS = [cmd_list, cmd_run, cmd_compare, cmd_plot, cmd_report, gate, kmod, re
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM takes ^C's clean-up path: a killed run leaves no partial dir."""
-    code = 128 + signal.SIGTERM
+    """SIGTERM and SIGHUP (a closed terminal or ssh session) take ^C's
+    clean-up path: a killed run leaves no partial dir."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.code = 128 + signum
 
 
-def _sigterm(signum, frame):
-    raise Terminated
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
+def _children_die_with_us():
+    """The benchmark binary reads this and asks the kernel to SIGKILL it
+    when we die (bench/kcovbench.c): a SIGKILLed driver runs no clean-up,
+    and an orphan would disturb the next run."""
+    os.environ["KCOVBENCH_PDEATHSIG"] = str(os.getpid())
 
 
 def main(argv):
@@ -29,7 +41,9 @@ def main(argv):
         mod.add_arguments(sp)
         sp.set_defaults(func=mod.main)
     args = p.parse_args(argv)       # bad usage: argparse exits 2
-    signal.signal(signal.SIGTERM, _sigterm)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
+    _children_die_with_us()
     try:
         return args.func(args) or 0
     except UsageError as e:

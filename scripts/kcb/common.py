@@ -85,6 +85,23 @@ def first_line(cmd):
     return lines[0].strip() if out.returncode == 0 and lines else None
 
 
+def tree_dirty(*pathspec):
+    """Whether tracked files differ from HEAD (pathspec narrows it).  A git
+    status that fails counts as dirty, said on stderr: a tree that could
+    not be checked is not a clean one."""
+    cmd = ["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"]
+    try:
+        out = subprocess.run(cmd + ["--"] + list(pathspec), capture_output=True, text=True)
+    except OSError as e:
+        warn("cannot run git status (%s): the tree counts as dirty" % e.strerror)
+        return True
+    if out.returncode != 0:
+        warn("git status failed (exit %d: %s): the tree counts as dirty"
+             % (out.returncode, out.stderr.strip()))
+        return True
+    return bool(out.stdout.strip())
+
+
 def read_file(path):
     try:
         with open(path) as f:

@@ -141,6 +141,22 @@ def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,
     return out
 
 
+def guest_cpus(placement, smp):
+    """The pin order of --placement in a guest of smp CPUs: spread, or a
+    list of distinct CPUs below smp (checked here: the module would refuse
+    it only after the boot)."""
+    if not placement.startswith("list:"):
+        return list(range(smp))
+    cpus = [int(c) for c in placement[5:].split(",")]
+    for c in cpus:
+        if c >= smp:
+            raise UsageError("placement %s: CPU %d is not in a guest of --smp %d"
+                             % (placement, c, smp))
+        if cpus.count(c) > 1:
+            raise UsageError("placement %s: CPU %d appears twice" % (placement, c))
+    return cpus
+
+
 def parse_console(text):
     """From a guest's serial log (scripts/qemu-kmod-run): the results JSON
     of each spec by its 1-based number, failures by number, and dmesg."""
@@ -179,8 +195,46 @@ def _run_qemu(flav, smp, specs, tmp):
 
 
 def _dmesg():
-    out = subprocess.run(["dmesg"], capture_output=True, text=True)
-    return out.stdout.splitlines() if out.returncode == 0 else []
+    """The kernel's log, lines.  Failure when it cannot be read: an empty
+    log would pass the Oops check."""
+    try:
+        out = subprocess.run(["dmesg"], capture_output=True, text=True)
+    except OSError as e:
+        raise Failure("cannot run dmesg (%s): the kernel's log cannot be checked "
+                      "for warnings" % e.strerror)
+    if out.returncode != 0:
+        raise Failure("dmesg failed (exit %d: %s): the kernel's log cannot be checked "
+                      "for warnings" % (out.returncode, out.stderr.strip()))
+    return out.stdout.splitlines()
+
+
+def _rmmod(first_error):
+    """Unload the module.  A failure is reported; it is raised unless an
+    earlier error is on its way out (that one is the one to see)."""
+    rc = subprocess.run(["rmmod", "kcovbench"]).returncode
+    if rc == 0:
+        return
+    why = "rmmod kcovbench failed (exit %d): the module is still loaded" % rc
+    if first_error:
+        warn(why)
+    else:
+        raise Failure(why)
+
+
+def _write_specs(ctl, specs):
+    """Each spec to the module's run file, its results read back: (docs,
+    failed), by the spec's 1-based number."""
+    docs, failed = {}, {}
+    for n, spec in enumerate(specs, 1):
+        print("kcovbench kmod: %s" % spec, file=sys.stderr)
+        try:
+            with open(os.path.join(ctl, "run"), "w") as f:
+                f.write(spec)
+            with open(os.path.join(ctl, "results")) as f:
+                docs[n] = json.load(f)
+        except (OSError, ValueError) as e:
+            failed[n] = str(e)
+    return docs, failed
 
 
 def _run_here(specs):
@@ -207,20 +261,13 @@ def _run_here(specs):
     before = len(_dmesg())
     if subprocess.run(["insmod", ko, "selftest=0"]).returncode != 0:
         raise Failure("insmod %s failed" % ko)
-    docs, failed = {}, {}
     ctl = os.path.join(DEBUGFS, "kcovbench")
     try:
-        for n, spec in enumerate(specs, 1):
-            print("kcovbench kmod: %s" % spec, file=sys.stderr)
-            try:
-                with open(os.path.join(ctl, "run"), "w") as f:
-                    f.write(spec)
-                with open(os.path.join(ctl, "results")) as f:
-                    docs[n] = json.load(f)
-            except (OSError, ValueError) as e:
-                failed[n] = str(e)
-    finally:
-        subprocess.run(["rmmod", "kcovbench"])
+        docs, failed = _write_specs(ctl, specs)
+    except BaseException:
+        _rmmod(first_error=True)
+        raise
+    _rmmod(first_error=False)
     dmesg = "".join(l + "\n" for l in _dmesg()[before:])
     return docs, failed, dmesg, "Linux %s on this machine" % rel, \
         "insmod %s selftest=0; echo SPEC > %s/run; cat %s/results; rmmod" % (
@@ -308,6 +355,8 @@ def main(a):
                    if p not in results.CONTROLS and not results.is_proposal(f + "/" + p)]
     configs = ["empty"] + [c for c in configs if c != "empty"]
     modes = binary.expand_modes(_flat(a.modes) or ["pertask"])
+    if a.smp < 1:
+        raise UsageError("--smp %d: the guest needs at least 1 CPU" % a.smp)
     ncpus = a.smp if a.qemu else os.cpu_count()
     threads = _flat(a.threads) or list(range(1, ncpus + 1))
     if max(threads) > ncpus:
@@ -324,8 +373,7 @@ def main(a):
             raise UsageError("--placement %s describes this machine, not the qemu guest "
                              "(use spread or list: with --qemu)" % a.placement)
         cpus = binary.placement_cpus(a.placement) if not a.qemu else \
-            ([int(c) for c in a.placement[5:].split(",")] if a.placement.startswith("list:")
-             else list(range(ncpus)))
+            guest_cpus(a.placement, ncpus)
         if max(threads) > len(cpus):
             raise UsageError("placement %s offers %d CPUs; %d threads asked"
                              % (a.placement, len(cpus), max(threads)))

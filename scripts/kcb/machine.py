@@ -5,7 +5,7 @@ import platform
 import re
 import subprocess
 
-from .common import ROOT, first_line, read_file
+from .common import ROOT, first_line, read_file, tree_dirty
 
 
 def _lscpu():
@@ -57,9 +57,7 @@ def _git():
     head = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
     if not head:
         return "unknown"
-    dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    return head + ("-dirty" if dirty else "")
+    return head + ("-dirty" if tree_dirty() else "")
 
 
 def _hw(said):

@@ -35,7 +35,7 @@ import sys
 import time
 
 from . import binary, recipe, realprog_report as report
-from .common import ROOT, Failure, UsageError, atomic_write, first_line
+from .common import ROOT, Failure, UsageError, atomic_write, first_line, tree_dirty
 
 NAME = "realprog"
 HELP = "slowdown of each configuration on real programs (Debian source, realprog/*.recipe)"
@@ -524,9 +524,7 @@ def machine_key(rc):
     git = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "?"
     # results/ does not make a build dirty (scripts/build-version's rule):
     # this run's own output is written there before the key is taken
-    if subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no",
-                       "--", ".", ":!results"],
-                      capture_output=True, text=True).stdout.strip():
+    if tree_dirty(".", ":!results"):
         git += "-dirty"
     return [("cpu", cpu), ("cores", cores), ("cpus", str(len(os.sched_getaffinity(0)))),
             ("kernel", platform.release()),

@@ -4,6 +4,7 @@ import glob
 import hashlib
 import os
 import re
+import shlex
 
 from .common import ROOT, UsageError
 
@@ -41,9 +42,18 @@ class Recipe:
         return hashlib.sha256(raw).hexdigest() if raw.strip() else ""
 
 
+def _check_words(command, where):
+    """The command splits into words as the runs will split it (shlex): an
+    unbalanced quote is refused here, not after the fetch and build."""
+    try:
+        shlex.split(command)
+    except ValueError as e:
+        raise UsageError("%s: %s in %r" % (where, e, command))
+
+
 def parse(text, where):
     """{field: value} of one recipe; UsageError naming file:line on bad input."""
-    fields, last = {}, None
+    fields, last, line_of = {}, None, {}
     for i, line in enumerate(text.splitlines(), 1):
         if line.startswith("#"):
             continue
@@ -64,7 +74,7 @@ def parse(text, where):
                              % (where, i, k, " ".join(REQUIRED + OPTIONAL)))
         if k in fields:
             raise UsageError("%s:%d: %s given twice" % (where, i, k))
-        fields[k], last = m.group(2).strip(), k
+        fields[k], last, line_of[k] = m.group(2).strip(), k, i
     missing = [k for k in REQUIRED if not fields.get(k, "").strip()]
     if missing:
         raise UsageError("%s: missing %s" % (where, ", ".join(missing)))
@@ -80,6 +90,7 @@ def parse(text, where):
         if re.search(r"[|;&<>`$]", fields[k]):
             raise UsageError("%s: %s is run without a shell: no | ; & < > ` $ (the output "
                              "compared is the program's own standard output)" % (where, k))
+        _check_words(fields[k], "%s:%d: %s" % (where, line_of[k], k))
     return fields
 
 
