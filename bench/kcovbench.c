@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
+#include "ab.h"
 #include "bench.h"
 #include "gb_shim.h"
 #include "hwcount.h"
@@ -146,6 +147,8 @@ int main(int argc, char **argv)
 		return kcb_list(stdout);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return bench_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "ab"))
+		return ab_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "topology"))
 		return topo_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "ops"))
@@ -162,6 +165,8 @@ int main(int argc, char **argv)
 	    "                       [--remote=all|none|A,B] [--lookups=all|none|A,B]\n"
 	    "                       [--remote-records=N]\n"
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
+	    "       kcovbench ab --a=[base:]NAME --b=[base:]NAME [--mode=M] [--threads=N]\n"
+	    "                    [--window-us=200] [--time=S] [--layouts=0,16,32,48]  (pairs as JSON)\n"
 	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]] [--ops=N]\n"
 	    "       kcovbench unique-shrink [CONFIG]   (one workload round: records vs distinct PCs)\n"
 	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n"

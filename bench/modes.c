@@ -147,7 +147,6 @@ void mode_run_fini(struct mode_run *r)
 
 int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 {
-	struct kcb_task *task = kcb_current();
 	uint64_t words = r->buf_words;
 	int err;
 
@@ -170,7 +169,6 @@ int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 			kcb_dev_fini(&t->own);
 			return -ENOMEM;
 		}
-		kcb_task_enable_unique(task, &t->own, t->bitmap, KCB_GUARD_BITS);
 	} else if (r->rets) {
 		/* the pool holds an entry per buffer word: KCB_GUARD_SITES fit */
 		err = kcb_uniq_map_init(&t->own);
@@ -178,14 +176,25 @@ int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 			kcb_dev_fini(&t->own);
 			return err;
 		}
+	}
+	mode_thread_enable(r, t);
+	return 0;
+}
+
+void mode_thread_enable(struct mode_run *r, struct mode_thread *t)
+{
+	struct kcb_task *task = kcb_current();
+
+	if (r->guards)
+		kcb_task_enable_unique(task, &t->own, t->bitmap, KCB_GUARD_BITS);
+	else if (r->rets)
 		kcb_task_enable_uniq_hash(task, &t->own);
-	} else if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
+	else if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
 		kcb_task_attach(task, &r->owner);
 	else
 		kcb_task_enable(task, &t->own, r->mode == MODE_CMP ||
 		    (mode_switch_cases(r->mode) && !mode_switch_pc(r->mode)) ?
 		    KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
-	return 0;
 }
 
 void mode_thread_fini(struct mode_run *r, struct mode_thread *t)

@@ -102,6 +102,9 @@ void mode_run_fini(struct mode_run *r);
 /* In the thread, once attached (kcb_thread_attach): buffers, tracing on. */
 int  mode_thread_init(struct mode_run *r, struct mode_thread *t);
 void mode_thread_fini(struct mode_run *r, struct mode_thread *t);
+/* Point the current task's tracing at t again (mode_thread_init does it
+ * once): `kcovbench ab` switches the task between two variants' buffers. */
+void mode_thread_enable(struct mode_run *r, struct mode_thread *t);
 
 /* Empty a thread's own buffer when the next batch of records might not fit
  * (each batch, with KCB_BUFFER_BATCH's room for exactly one). */

@@ -3,7 +3,7 @@
 tests/shape.py) against the compiled hooks: the userland objects always,
 and the module for each kernel flavour built here.  A planted extra
 per-CPU load in any hook, and a variant without a declaration, must fail.
-The controls (broken-racy, planted-nops, owner-plain-broken, chunk-broken) are not replicas and are skipped.
+The controls (broken-racy, the planted-* ones, owner-plain-broken, chunk-broken) are not replicas and are skipped.
 Run: python3 tests/test_shape.py"""
 import glob
 import os
@@ -18,7 +18,8 @@ import shape  # noqa: E402
 from unit_main import run  # noqa: E402
 
 ROOT = shape.ROOT
-CONTROLS = ("broken_racy", "planted_nops", "owner_plain_broken", "chunk_broken")
+CONTROLS = ("broken_racy", "planted_nops", "planted_nops16", "planted_nops8", "planted_copy",
+            "owner_plain_broken", "chunk_broken")
 
 
 def disasm(path):
