@@ -7,7 +7,7 @@
  * Every round runs, at each layout in a random order, one window of A and
  * one of B in a random order; with N threads every thread runs the same
  * window at once (a barrier per window).  A window is a fixed number of
- * batches (calibrated once on A to about --window-us); mode_batch() is the
+ * batches (calibrated once per side to about --window-us); mode_batch() is the
  * benchmark's own batch, so the loop is the variant's, one indirect call
  * per 1024 hook calls.  A pair is kept only if neither of its windows was
  * switched out, migrated or short of CPU time.  The pairs go out as JSON;
@@ -36,6 +36,7 @@ struct ab_thread {
 	int idx, cpu, err;
 	struct mode_thread mt[AB_MAX_LAYOUTS][2];
 	double *ns[AB_MAX_LAYOUTS][2];	/* kept pairs' ns/op, A and B */
+	uint32_t *round[AB_MAX_LAYOUTS];	/* ... and the round of each */
 	size_t n[AB_MAX_LAYOUTS], cap[AB_MAX_LAYOUTS];
 	uint64_t dropped[AB_MAX_LAYOUTS];
 	uint64_t why[3];		/* switched out, migrated, CPU short */
@@ -46,10 +47,10 @@ struct ab {
 	const struct kcb_combo *c[AB_MAX_LAYOUTS][2];	/* [I] NULL: empty */
 	struct mode_run mr[AB_MAX_LAYOUTS][2];		/* [I] after set-up */
 	int layouts[AB_MAX_LAYOUTS], nlayouts;		/* [I] */
-	int mode, nthreads;				/* [I] */
+	int mode[2], nthreads;				/* [I] */
 	uint64_t buf_words, seed;			/* [I] */
 	uint64_t window_ns, warmup_ns, time_ns;		/* [I] */
-	uint64_t batches;		/* [a] per window, set by thread 0 */
+	uint64_t batches[2];		/* [a] per window of A, of B: thread 0's */
 	int measuring, stop;		/* [a] set by thread 0 between rounds */
 	int failed;			/* [a] a thread's set-up failed */
 	unsigned int arrived, sense;	/* [a] the barrier */
@@ -129,7 +130,7 @@ static void window(struct ab *ab, struct ab_thread *t, int l, int s, struct win 
 {
 	struct mode_run *mr = &ab->mr[l][s];
 	struct mode_thread *mt = &t->mt[l][s];
-	uint64_t k = __atomic_load_n(&ab->batches, __ATOMIC_RELAXED), ops = 0, i;
+	uint64_t k = __atomic_load_n(&ab->batches[s], __ATOMIC_RELAXED), ops = 0, i;
 	uint64_t c0, c1, t0, t1;
 	long sw0, sw1;
 	int cpu0, cpu1;
@@ -152,10 +153,15 @@ static void window(struct ab *ab, struct ab_thread *t, int l, int s, struct win 
 	w->clean = w->why < 0 && ops;
 }
 
-static int keep(struct ab_thread *t, int l, double a, double b)
+static int keep(struct ab_thread *t, int l, uint64_t r, double a, double b)
 {
 	if (t->n[l] == t->cap[l]) {
 		size_t cap = t->cap[l] ? 2 * t->cap[l] : 4096;
+		uint32_t *pr = realloc(t->round[l], cap * sizeof(*pr));
+
+		if (!pr)
+			return -1;
+		t->round[l] = pr;
 
 		for (int s = 0; s < 2; s++) {
 			double *p = realloc(t->ns[l][s], cap * sizeof(double));
@@ -168,16 +174,19 @@ static int keep(struct ab_thread *t, int l, double a, double b)
 	}
 	t->ns[l][0][t->n[l]] = a;
 	t->ns[l][1][t->n[l]] = b;
+	t->round[l][t->n[l]] = (uint32_t)r;
 	t->n[l]++;
 	return 0;
 }
 
-/* Batches per window: the median of single-batch times of A at the first
- * layout (after a warm-up), scaled to the window; thread 0's counts. */
-static void calibrate(struct ab *ab, struct ab_thread *t)
+/* Batches per window of side s: the median of single-batch times at the
+ * first layout (after a warm-up), scaled to the window; thread 0's counts.
+ * Each side its own, so that a side 60 times slower (a switch hook that
+ * looks up 64 cases) still fits its window. */
+static void calibrate(struct ab *ab, struct ab_thread *t, int s)
 {
-	struct mode_run *mr = &ab->mr[0][0];
-	struct mode_thread *mt = &t->mt[0][0];
+	struct mode_run *mr = &ab->mr[0][s];
+	struct mode_thread *mt = &t->mt[0][s];
 	uint64_t d[33], t0, k;
 	int i, j;
 
@@ -186,10 +195,10 @@ static void calibrate(struct ab *ab, struct ab_thread *t)
 	while (clock_of(CLOCK_MONOTONIC) - t0 < ab->warmup_ns / 4)
 		mode_batch(mr, mt, t->idx);
 	for (i = 0; i < 33; i++) {
-		uint64_t s = clock_of(CLOCK_MONOTONIC);
+		uint64_t b = clock_of(CLOCK_MONOTONIC);
 
 		mode_batch(mr, mt, t->idx);
-		d[i] = clock_of(CLOCK_MONOTONIC) - s;
+		d[i] = clock_of(CLOCK_MONOTONIC) - b;
 		for (j = i; j > 0 && d[j - 1] > d[j]; j--) {
 			uint64_t x = d[j];
 
@@ -199,7 +208,7 @@ static void calibrate(struct ab *ab, struct ab_thread *t)
 	kcb_task_disable(kcb_current());
 	if (t->idx == 0) {
 		k = d[16] ? (ab->window_ns + d[16] / 2) / d[16] : 1;
-		__atomic_store_n(&ab->batches, k ? k : 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&ab->batches[s], k ? k : 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -234,7 +243,8 @@ static void *ab_thread(void *arg)
 	ab_barrier(ab);
 	if (__atomic_load_n(&ab->failed, __ATOMIC_RELAXED))
 		return NULL;	/* every thread sees it: none waits alone */
-	calibrate(ab, t);
+	calibrate(ab, t, 0);
+	calibrate(ab, t, 1);
 	ab_barrier(ab);
 	if (t->idx == 0)
 		warm_end = clock_of(CLOCK_MONOTONIC) + ab->warmup_ns;
@@ -246,7 +256,7 @@ static void *ab_thread(void *arg)
 		}
 		for (l = 0; measuring && l < ab->nlayouts; l++) {
 			if (w[l][0].clean && w[l][1].clean) {
-				if (keep(t, l, w[l][0].ns_per_op, w[l][1].ns_per_op))
+				if (keep(t, l, r, w[l][0].ns_per_op, w[l][1].ns_per_op))
 					t->err = 1;
 				continue;
 			}
@@ -304,7 +314,7 @@ static const struct kcb_combo *resolve(const char *spec, int layout, int *ok)
 static int usage(const char *what, const char *val)
 {
 	fprintf(stderr, "kcovbench ab: bad %s: '%s'\n"
-	    "usage: kcovbench ab --a=[base:]NAME --b=[base:]NAME [--mode=pertask]\n"
+	    "usage: kcovbench ab --a=[base:]NAME --b=[base:]NAME [--mode=pertask] [--mode-b=M]\n"
 	    "         [--threads=N] [--window-us=200] [--time=S] [--warmup=S]\n"
 	    "         [--layouts=0,16,32,48] [--seed=N] [--buffer-words=N|batch]\n"
 	    "         [--placement=CLASS|list:0,4]\n", what, val);
@@ -369,7 +379,7 @@ static int parse(int argc, char **argv, struct ab *ab)
 	double v;
 	int i;
 
-	ab->mode = MODE_PERTASK;
+	ab->mode[0] = ab->mode[1] = -1;
 	ab->nthreads = 1;
 	ab->window_ns = 200000;
 	ab->time_ns = 10000000000ull;
@@ -384,10 +394,14 @@ static int parse(int argc, char **argv, struct ab *ab)
 		*val++ = 0;
 		if (!strcmp(arg, "--a") || !strcmp(arg, "--b"))
 			ab->name[arg[2] == 'b'] = val;
-		else if (!strcmp(arg, "--mode")) {
-			ab->mode = kcb_mode_find(val);
-			if (ab->mode < 0)
+		else if (!strcmp(arg, "--mode") || !strcmp(arg, "--mode-b")) {
+			int m = kcb_mode_find(val);
+
+			if (m < 0)
 				return usage("mode", val);
+			ab->mode[1] = m;
+			if (!strcmp(arg, "--mode"))
+				ab->mode[0] = m;
 		} else if (!strcmp(arg, "--threads")) {
 			if ((v = number(val, 1, kcb_ncpus(), 1)) < 0)
 				return usage("threads (1 to the CPUs here)", val);
@@ -424,6 +438,10 @@ static int parse(int argc, char **argv, struct ab *ab)
 	}
 	if (!ab->name[0] || !ab->name[1])
 		return usage("variants (both --a and --b)", "");
+	if (ab->mode[0] < 0)
+		ab->mode[0] = MODE_PERTASK;
+	if (ab->mode[1] < 0)
+		ab->mode[1] = ab->mode[0];	/* --mode-b alone: A runs pertask */
 	if (!ab->nlayouts)
 		ab->nlayouts = 1;	/* layouts[0] = 0: the ordinary build */
 	return pin_placement(placement, ab->nthreads);
@@ -445,10 +463,10 @@ static int setup(struct ab *ab)
 				    ab->name[s], ab->layouts[l]);
 				return 2;
 			}
-			err = mode_run_init(&ab->mr[l][s], ab->c[l][s], ab->mode, ab->buf_words);
+			err = mode_run_init(&ab->mr[l][s], ab->c[l][s], ab->mode[s], ab->buf_words);
 			if (err) {
 				fprintf(stderr, "kcovbench ab: %s cannot run mode %s at layout "
-				    "+%d (%s)\n", ab->name[s], kcb_mode_names[ab->mode],
+				    "+%d (%s)\n", ab->name[s], kcb_mode_names[ab->mode[s]],
 				    ab->layouts[l], strerror(-err));
 				return 2;
 			}
@@ -469,16 +487,28 @@ static void print_placement(const struct ab *ab, int l, int s)
 	    c ? (int)((uintptr_t)c->trace_switch & 63) : -1);
 }
 
+static void json_put(const char *key, const char *val)
+{
+	static int n;
+
+	printf("%s\"%s\": \"", n++ ? ", " : "", key);
+	for (; *val; val++)
+		printf(*val == '"' || *val == '\\' ? "\\%c" : (unsigned char)*val < 32 ? "?" : "%c", *val);
+	printf("\"");
+}
+
 static void print_json(struct ab *ab)
 {
 	int l, s, i;
 	size_t k;
 
-	printf("{\"a\": \"%s\", \"b\": \"%s\", \"mode\": \"%s\", \"threads\": %d,\n"
-	    " \"window_ns_target\": %llu, \"batches_per_window\": %llu, \"seed\": %llu,\n"
+	printf("{\"a\": \"%s\", \"b\": \"%s\", \"mode_a\": \"%s\", \"mode_b\": \"%s\", \"threads\": %d,\n"
+	    " \"window_ns_target\": %llu, \"batches_per_window\": [%llu, %llu], \"seed\": %llu,\n"
 	    " \"time_ns_per_layout\": %llu, \"rounds\": %llu,\n \"cpus\": [",
-	    ab->name[0], ab->name[1], kcb_mode_names[ab->mode], ab->nthreads,
-	    (unsigned long long)ab->window_ns, (unsigned long long)ab->batches,
+	    ab->name[0], ab->name[1], kcb_mode_names[ab->mode[0]], kcb_mode_names[ab->mode[1]],
+	    ab->nthreads,
+	    (unsigned long long)ab->window_ns, (unsigned long long)ab->batches[0],
+	    (unsigned long long)ab->batches[1],
 	    (unsigned long long)ab->seed, (unsigned long long)ab->time_ns,
 	    (unsigned long long)ab->rounds);
 	for (i = 0; i < ab->nthreads; i++)
@@ -486,7 +516,9 @@ static void print_json(struct ab *ab)
 	for (i = 1; i < ab->nthreads; i++)
 		for (s = 0; s < 3; s++)
 			ab->t[0].why[s] += ab->t[i].why[s];
-	printf("],\n \"dropped_why\": {\"switched_out\": %llu, \"migrated\": %llu, \"cpu_short\": %llu},\n"
+	printf("],\n \"context\": {");
+	kcb_context(json_put);
+	printf("},\n \"dropped_why\": {\"switched_out\": %llu, \"migrated\": %llu, \"cpu_short\": %llu},\n"
 	    " \"layouts\": [\n",
 	    (unsigned long long)ab->t[0].why[0], (unsigned long long)ab->t[0].why[1],
 	    (unsigned long long)ab->t[0].why[2]);
@@ -507,7 +539,10 @@ static void print_json(struct ab *ab)
 					printf("%s%.5g", k ? "," : "", t->ns[l][s][k]);
 				printf("]");
 			}
-			printf("}");
+			printf(", \"round\": [");
+			for (k = 0; k < t->n[l]; k++)
+				printf("%s%u", k ? "," : "", t->round[l][k]);
+			printf("]}");
 		}
 		printf("]}%s\n", l + 1 < ab->nlayouts ? "," : "");
 	}

@@ -19,5 +19,7 @@ extern const struct kcb_ab_set kcb_ab_sets[];
 extern const int kcb_nab_sets;
 
 int ab_main(int argc, char **argv);
+/* kcovbench.c: the build and machine facts, each through put(). */
+void kcb_context(void (*put)(const char *key, const char *val));
 
 #endif

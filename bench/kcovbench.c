@@ -39,25 +39,28 @@ static void cpu_model(char *buf, size_t len)
 		fclose(f);
 }
 
-static void context(int hw, const char *why)
+/* The build and machine facts a results key needs, each through put(). */
+void kcb_context(void (*put)(const char *key, const char *val))
 {
+	const char *why = hw_unsupported();
+
 	struct utsname u;
 	char buf[256];
 
-	kcb_gb_context("kcb_hwcounters", hw ? "yes" : why);
-	kcb_gb_context("kcb_compiler", "gcc " __VERSION__);
+	put("kcb_hwcounters", why ? why : "yes");
+	put("kcb_compiler", "gcc " __VERSION__);
 	if (!uname(&u)) {
 		snprintf(buf, sizeof(buf), "%s %s", u.sysname, u.release);
-		kcb_gb_context("kcb_kernel", buf);
+		put("kcb_kernel", buf);
 	}
 	/* The binary's own commit, "-dirty" if its tree differed from it. */
-	kcb_gb_context("kcb_git", KCB_GIT_DIRTY ? KCB_GIT "-dirty" : KCB_GIT);
+	put("kcb_git", KCB_GIT_DIRTY ? KCB_GIT "-dirty" : KCB_GIT);
 #ifdef KCB_HOT_CFLAGS
-	kcb_gb_context("kcb_hot_cflags", "-O2 " KCB_HOT_CFLAGS);
+	put("kcb_hot_cflags", "-O2 " KCB_HOT_CFLAGS);
 #endif
 	cpu_model(buf, sizeof(buf));
-	kcb_gb_context("kcb_cpu_model", buf);
-	kcb_gb_context("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");
+	put("kcb_cpu_model", buf);
+	put("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");
 }
 
 /*
@@ -93,7 +96,7 @@ static int bench_main(int argc, char **argv)
 	if (kcb_gb_init(&argc, argv))
 		return 2;
 	o.hw = why == NULL;
-	context(o.hw, why ? why : "");
+	kcb_context(kcb_gb_context);
 	if (!o.hw)
 		fprintf(stderr, "kcovbench: no hardware counters here (%s): "
 		    "cycles/instructions per op are not reported\n", why);
