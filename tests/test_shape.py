@@ -18,7 +18,7 @@ import shape  # noqa: E402
 from unit_main import run  # noqa: E402
 
 ROOT = shape.ROOT
-CONTROLS = ("broken_racy", "planted_nops", "planted_nops16", "planted_nops8", "planted_copy",
+CONTROLS = ("broken_racy", "planted_nops", "planted_nops16", "planted_nops20", "planted_copy",
             "owner_plain_broken", "chunk_broken")
 
 

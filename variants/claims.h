@@ -57,7 +57,7 @@ static __always_inline void claim_fe_only_copy(struct kcb_sink dst,
 	X(broken_racy,		"broken-racy",		broken_racy, broken_racy, KCB_CONTROL_BROKEN) \
 	X(planted_nops,		"planted-nops",		planted_nops, planted_nops, KCB_CONTROL_PLANTED) \
 	X(planted_nops16,	"planted-nops16",	planted_nops16, planted_nops16, KCB_CONTROL_PLANTED) \
-	X(planted_nops8,	"planted-nops8",	planted_nops8, planted_nops8, KCB_CONTROL_PLANTED) \
+	X(planted_nops20,	"planted-nops20",	planted_nops20, planted_nops20, KCB_CONTROL_PLANTED) \
 	X(planted_copy,		"planted-copy",		planted_copy, planted_copy, KCB_CONTROL_PLANTED) \
 	X(owner_plain,		"owner-plain",		owner_plain, owner_plain, KCB_PROPOSAL) \
 	X(chunk,		"chunk",		chunk, chunk, KCB_PROPOSAL)	\

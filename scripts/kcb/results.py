@@ -18,7 +18,7 @@ METRICS = ("ns_per_op", "cycles_per_op", "instructions_per_op")
 # Claim pairs that are controls, not designs (`kcovbench list` marks them,
 # tests/test_cli.py checks this list against it): every table says so.
 CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL",
-            "planted-nops16": "PLANTED CONTROL", "planted-nops8": "PLANTED CONTROL",
+            "planted-nops16": "PLANTED CONTROL", "planted-nops20": "PLANTED CONTROL",
             "planted-copy": "PLANTED CONTROL",
             "owner-plain-broken": "BROKEN CONTROL", "chunk-broken": "BROKEN CONTROL"}
 # Proposals: front ends, pairs, configurations and remote designs of ours
