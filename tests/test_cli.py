@@ -499,14 +499,58 @@ class Run(TempDir):
 
 BIN = os.path.join(ROOT, "build", "plain", "kcovbench")
 # An LD_PRELOAD library for the C harness's failure paths: KCB_FAIL=
-# calloc:NxS fails calloc(N, S); KCB_FAIL=setaffinity fails every pinning.
+# calloc:NxS fails calloc(N, S); KCB_FAIL=setaffinity fails every pinning,
+# setaffinity:main only thread 0's (Google Benchmark runs it on the main
+# thread); aligned_alloc:A:K fails the K-th aligned_alloc(A, ...);
+# stall:MS holds a thread other than 0 for MS ms in its set-up (the
+# allocation of its trace buffer), after the start barrier: the scheduler
+# holding it off through the whole window.
 FAULTS_C = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+static int main_thread(void)
+{
+	return syscall(SYS_gettid) == getpid();
+}
+static int fault(const char *name)
+{
+	const char *f = getenv("KCB_FAIL");
+
+	return f && !strncmp(f, name, strlen(name));
+}
+void *aligned_alloc(size_t align, size_t size)
+{
+	static int calls;
+	void *(*real)(size_t, size_t) = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, __func__);
+	const char *f = getenv("KCB_FAIL");
+	char *end;
+
+	if (fault("aligned_alloc:") && strtoul(f + 14, &end, 10) == align && *end == ':' &&
+	    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) == atoi(end + 1))
+		return NULL;
+	return real(align, size);
+}
+int posix_memalign(void **p, size_t align, size_t size)
+{
+	int (*real)(void **, size_t, size_t) =
+	    (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, __func__);
+
+	if (fault("stall:") && size >= (1 << 20) && !main_thread()) {
+		struct timespec ts = { 0, atol(getenv("KCB_FAIL") + 6) * 1000000L };
+
+		fprintf(stderr, "faults: thread stalled before its window\n");
+		nanosleep(&ts, NULL);
+	}
+	return real(p, align, size);
+}
 extern void *__libc_calloc(size_t n, size_t size);
 void *calloc(size_t n, size_t size)
 {
@@ -524,7 +568,9 @@ int pthread_setaffinity_np(pthread_t t, size_t len, const cpu_set_t *set)
 	    (int (*)(pthread_t, size_t, const cpu_set_t *))dlsym(RTLD_NEXT, __func__);
 	const char *f = getenv("KCB_FAIL");
 
-	return f && !strcmp(f, "setaffinity") ? EINVAL : real(t, len, set);
+	if (f && (!strcmp(f, "setaffinity") || (!strcmp(f, "setaffinity:main") && main_thread())))
+		return EINVAL;
+	return real(t, len, set);
 }
 """
 # Reads two counters from closed descriptors, as a counter gone bad would.
@@ -544,6 +590,9 @@ int main(void)
 """
 QUICK = ["--configs=linux", "--modes=pertask", "--irq=0", "--threads=1", "--window=0.01",
          "--warmup=0.01", "--benchmark_repetitions=1", "--remote=none", "--lookups=none"]
+
+
+TWO_THREADS = [a for a in QUICK if not a.startswith("--threads=")] + ["--threads=2"]
 
 
 def bench_here(*args, env=None, timeout=60):
@@ -581,6 +630,44 @@ class Harness(TempDir):
             r = bench_here("bench", *(QUICK + [arg]), env=dict(env, KCB_FAIL=fail))
             self.assertEqual(r.returncode, 1, "%s: %s" % (fail, r.stderr))
             self.assertIn("out of memory", r.stderr)
+
+    def test_failed_window_allocations_are_errors(self):
+        # the window's slots (1st aligned_alloc(128)), then bench.c's thread
+        # state (2nd): a message and exit 1, not a write through NULL
+        env = self.faults()
+        for k in (1, 2):
+            r = bench_here("bench", *TWO_THREADS, env=dict(env, KCB_FAIL="aligned_alloc:128:%d" % k))
+            self.assertEqual(r.returncode, 1, "allocation %d: %s" % (k, r.stderr))
+            self.assertIn("out of memory", r.stderr)
+
+    def test_thread_0_set_up_failure_ends_the_run(self):
+        # thread 1 used to wait forever in measure() for thread 0's window
+        try:
+            r = bench_here("bench", *TWO_THREADS, timeout=30,
+                           env=dict(self.faults(), KCB_FAIL="setaffinity:main"))
+        except subprocess.TimeoutExpired:
+            self.fail("thread 0's failed set-up left the other thread waiting")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("thread 0 could not set up", r.stderr)
+
+    def test_thread_held_off_through_the_window_is_not_halved(self):
+        # Thread 1 sleeps through thread 0's whole window.  When every
+        # thread reports, mean(ns/op) x sum(ops/s) >= threads (the means'
+        # inequality); a thread with no batch in the window reports
+        # nothing and Google Benchmark's average halves the other: 0.5.
+        out = os.path.join(self.tmp, "raw.json")
+        r = bench_here("bench", *TWO_THREADS, "--benchmark_repetitions=2",
+                       "--benchmark_out=" + out, "--benchmark_out_format=json",
+                       env=dict(self.faults(), KCB_FAIL="stall:300"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("thread stalled", r.stderr)
+        with open(out) as f:
+            rows = [b for b in json.load(f)["benchmarks"]
+                    if b["run_type"] == "iteration" and b["threads"] == 2]
+        self.assertEqual(len(rows), 4, rows)    # empty and linux, 2 repetitions
+        for b in rows:
+            self.assertGreaterEqual(b["ns_per_op"] * b["ops_per_s"] / 1e9, 2 * 0.999, b)
+            self.assertGreater(b["share_min"], 0, b)
 
     def test_failed_counter_read_is_not_zero(self):
         exe = self.compile("hwread", HWREAD_C, "-I", os.path.join(ROOT, "bench"),
