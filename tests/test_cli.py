@@ -32,9 +32,10 @@ def kcovbench(*args, timeout=300):
                           timeout=timeout, cwd=ROOT)
 
 
-def fake_raw(path, series):
+def fake_raw(path, series, context=None):
     """A raw.json in Google Benchmark 1.7.1's shape: series maps
-    "config/mode/irq:0" + threads to ns/op per repetition."""
+    "config/mode/irq:0" + threads to ns/op per repetition; context adds
+    to the file's context."""
     runs = []
     for (name, threads), xs in series.items():
         run_name = "%s/iterations:1/manual_time/threads:%d" % (name, threads)
@@ -45,7 +46,8 @@ def fake_raw(path, series):
                              ns_per_op=x, ops_per_s=1e9 / x, pinned=threads))
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "raw.json"), "w") as f:
-        json.dump({"context": {"num_cpus": 2, "kcb_hwcounters": "no: test"},
+        json.dump({"context": dict({"num_cpus": 2, "kcb_hwcounters": "no: test"},
+                                   **(context or {})),
                    "benchmarks": runs}, f)
     return path
 
@@ -271,6 +273,54 @@ class Compare(TempDir):
         r = kcovbench("compare", a, b, "--cross-machine")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("DIFFERENT MACHINES", r.stdout)
+
+    def test_machines_told_apart_without_key_txt(self):
+        # no key.txt on either side used to mean no check at all
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0),
+                     {"kcb_cpu_model": "AMD EPYC", "kcb_kernel": "Linux 6.1"})
+        for field, other in (("kcb_cpu_model", "Intel Xeon"), ("kcb_kernel", "Linux 6.18"),
+                             ("num_cpus", 64), ("kcb_hot_cflags", "-O3")):
+            b = fake_raw(os.path.join(self.tmp, "b-" + field), self.series(1.0),
+                         {"kcb_cpu_model": "AMD EPYC", "kcb_kernel": "Linux 6.1", field: other})
+            r = kcovbench("compare", a, b)
+            self.assertEqual(r.returncode, 3, "%s: %s" % (field, r.stderr))
+            self.assertIn(field + ":", r.stderr)
+        self.assertEqual(kcovbench("compare", a, b, "--cross-machine").returncode, 0)
+
+    def test_virt_smt_and_placement_compared(self):
+        key = "cpu=AMD EPYC; cpus=2; cores=2; smt=1; kernel=6.1; virt=kvm; placement=spread\n"
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        with open(os.path.join(a, "key.txt"), "w") as f:
+            f.write(key)
+        for field, other in (("virt", "none"), ("smt", "2"), ("placement", "core")):
+            b = fake_raw(os.path.join(self.tmp, "b-" + field), self.series(1.0))
+            with open(os.path.join(b, "key.txt"), "w") as f:
+                f.write(re.sub(field + "=[^;\n]*", field + "=" + other, key))
+            r = kcovbench("compare", a, b)
+            self.assertEqual(r.returncode, 3, "%s: %s" % (field, r.stderr))
+            self.assertIn("%s: A" % field, r.stderr)
+
+    def test_out_never_overwrites_an_input(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        b = fake_raw(os.path.join(self.tmp, "b"), self.series(1.2))
+        raw_b = os.path.join(b, "raw.json")
+        with open(raw_b) as f:
+            before = f.read()
+        for out in (raw_b, os.path.join(b, "report.txt")):
+            r = kcovbench("compare", a, b, "--out", out)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("--force", r.stderr)
+            self.assertEqual(r.stdout, "")          # refused before printing
+        with open(raw_b) as f:
+            self.assertEqual(f.read(), before)
+        self.assertFalse(os.path.exists(os.path.join(b, "report.txt")))
+        done = os.path.join(self.tmp, "cmp.txt")
+        self.assertEqual(kcovbench("compare", a, b, "--out", done).returncode, 0)
+        r = kcovbench("compare", a, b, "--out", done)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("exists", r.stderr)
+        r = kcovbench("compare", a, b, "--out", os.path.join(b, "report.txt"), "--force")
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_few_repetitions_warn(self):
         s = {("empty/cmp/irq:0", 1): [1.0, 1.1, 1.2]}
