@@ -9,6 +9,7 @@ import statistics
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,9 +28,9 @@ SMALL = ["--configs", "linux", "--modes", "pertask", "--threads", "1",
          "--duration", "0.05", "--repetitions", "2"]
 
 
-def kcovbench(*args, timeout=300):
+def kcovbench(*args, timeout=300, env=None):
     return subprocess.run([KCOVBENCH] + list(args), capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+                          timeout=timeout, cwd=ROOT, env=dict(os.environ, **(env or {})))
 
 
 def fake_raw(path, series, context=None):
@@ -398,6 +399,17 @@ class BadInput(TempDir):
         for w in ("0", "-5"):
             self.assertBadInput(self.run_bad("--warmup", w), "warmup")
 
+    def test_window_below_a_millisecond(self):
+        # --duration 1e-12 measured a 0 ns window and published it
+        for d in ("1e-12", "0.0009"):
+            self.assertBadInput(self.run_bad("--duration", d), "duration")
+
+    def test_name_too_long_is_a_message(self):
+        r = kcovbench("run", "--out", os.path.join(self.tmp, "results"), "--name", "a" * 300,
+                      *SMALL)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertBadInput(r, "name of 300 bytes")
+
     def test_irq_and_name(self):
         self.assertBadInput(self.run_bad("--irq", "2"), "irq")
         self.assertBadInput(self.run_bad("--name", "../escape"), "name")
@@ -545,6 +557,147 @@ class Run(TempDir):
 
     def test_sigint_driver_only(self):
         self.interrupt(False)
+
+
+TINY = ["--configs", "linux", "--modes", "pertask", "--threads", "1", "--duration", "0.05",
+        "--repetitions", "1", "--", "--remote=none", "--lookups=none"]
+
+
+class Publishing(TempDir):
+    """Where a run's results go and how they appear: reserved names, no
+    nesting, stale staging removed, one measurement at a time, the console
+    kept in console.txt."""
+
+    def setUp(self):
+        super().setUp()
+        self.out = os.path.join(self.tmp, "res")
+        lock_dir = tempfile.TemporaryDirectory(prefix="kcb-lock-")
+        self.addCleanup(lock_dir.cleanup)
+        # a lock of our own: other trees' runs must not hold these tests up
+        self.env = {"KCOVBENCH_LOCK": os.path.join(lock_dir.name, "lock")}
+
+    def run_tiny(self, *args, out=None):
+        return kcovbench("run", "--out", out or self.out, *(list(args) + TINY), env=self.env)
+
+    def start_tiny(self, *args):
+        return subprocess.Popen([KCOVBENCH, "run", "--out", self.out] + list(args) + TINY,
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=dict(os.environ, **self.env))
+
+    def test_same_name_in_the_same_second(self):
+        # the second used to run, then lose its results at the final rename
+        runs = [self.start_tiny("--name", "same", "--wait") for _ in range(2)]
+        done = [(p.wait(timeout=300), p.communicate()) for p in runs]
+        codes = sorted(rc for rc, _ in done)
+        self.assertEqual(codes, [0, 2], done)
+        refused = [err for rc, (_, err) in done if rc == 2][0]
+        self.assertIn("already exists", refused)
+        self.assertNotIn("benchmark 1 of", refused)     # refused before it ran
+        self.assertTrue(os.path.exists(os.path.join(self.out, "same", "raw.json")))
+        # default names: both runs keep their results
+        runs = [self.start_tiny("--wait") for _ in range(2)]
+        for p in runs:
+            self.assertEqual(p.wait(timeout=300), 0, p.communicate())
+        sets = [d for d in os.listdir(self.out) if d != "same"]
+        self.assertEqual(len(sets), 2, sets)
+        for d in sets:
+            self.assertTrue(os.path.exists(os.path.join(self.out, d, "raw.json")), d)
+
+    def test_measure_lock_refuses_or_waits(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from kcb import common
+        old = os.environ.get("KCOVBENCH_LOCK")
+        os.environ["KCOVBENCH_LOCK"] = self.env["KCOVBENCH_LOCK"]
+        self.addCleanup(lambda: os.environ.pop("KCOVBENCH_LOCK") if old is None
+                        else os.environ.__setitem__("KCOVBENCH_LOCK", old))
+        with common.measure_lock():
+            r = self.run_tiny("--name", "locked")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("another kcovbench (pid %d) is measuring" % os.getpid(), r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.out, "locked")))
+            p = self.start_tiny("--name", "waited", "--wait")
+            time.sleep(3)
+            self.assertIsNone(p.poll())
+        _, err = p.communicate(timeout=300)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertIn("waiting for kcovbench pid %d" % os.getpid(), err)
+
+    def test_out_inside_a_results_set_is_refused(self):
+        fake_raw(os.path.join(self.tmp, "set"), {("linux/pertask/irq:0", 1): [1.0]})
+        for out in (os.path.join(self.tmp, "set"), os.path.join(self.tmp, "set", "sub")):
+            r = self.run_tiny("--name", "nested", out=out)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("inside the results set", r.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.tmp, "set"))), ["raw.json"])
+
+    def test_out_in_the_repository_outside_results_is_refused(self):
+        out = os.path.join(ROOT, "kcb-test-out-%d" % os.getpid())
+        self.addCleanup(shutil.rmtree, out, True)
+        r = self.run_tiny("--name", "x", out=out)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("outside results/", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "x")))
+
+    def test_stale_staging_is_removed(self):
+        gone = subprocess.Popen(["true"])
+        gone.wait()                     # a pid nobody has now (reuse aside)
+        stale = os.path.join(self.out, ".old.tmp-%d-abcd1234" % gone.pid)
+        live = os.path.join(self.out, ".busy.tmp-%d-abcd1234" % os.getpid())
+        for d in (stale, live, os.path.join(self.out, "old")):
+            os.makedirs(d)
+        with open(os.path.join(stale, "raw.json.part"), "w") as f:
+            f.write("{")
+        r = self.run_tiny("--name", "new")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("left by a driver that died", r.stderr)
+        self.assertEqual(sorted(os.listdir(self.out)), [os.path.basename(live), "new"])
+
+    def test_console_kept_progress_shown(self):
+        r = self.run_tiny("--name", "quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("Library was built as DEBUG", r.stderr)
+        self.assertNotIn("linux/pertask/irq:0/iterations:1", r.stderr)
+        with open(os.path.join(self.out, "quiet", "console.txt")) as f:
+            self.assertIn("linux/pertask/irq:0/iterations:1", f.read())
+        self.assertIn("only calls it once per repetition", " ".join(r.stdout.split()))
+        r = self.run_tiny("--name", "loud", "--verbose")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("linux/pertask/irq:0/iterations:1", r.stderr)
+
+    def test_progress_line_counts_benchmarks(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from kcb import cmd_run
+        names = {"a/x/irq:0/threads:1", "b/x/irq:0/threads:1", "c/x/irq:0/threads:1"}
+        p = cmd_run.Progress(os.path.join(self.tmp, "console.txt"), names, 2, 30, False)
+        p.feed(iter(["Run on (2 X 2596 MHz CPU s)\n", "a/x/irq:0/threads:1  5 ns\n",
+                     "a/x/irq:0/threads:1  6 ns\n", "a/x/irq:0/threads:1_median 5 ns\n",
+                     "b/x/irq:0/threads:1  5 ns\n"]))
+        self.assertRegex(p.line(), r"benchmark 1 of 3, \d+ s elapsed, ~30 s expected")
+
+    def test_table_n_is_the_measured_count(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from kcb import cmd_run
+        d = fake_raw(os.path.join(self.tmp, "r"), {("linux/pertask/irq:0", 1): [1.0] * 9,
+                                                    ("linux/pertask/irq:0", 2): [2.0] * 7})
+        _, benches = results.load(d)
+        txt, md = cmd_run.render("r", "key", benches, 9)
+        self.assertIn("n=9 repetitions", " ".join(txt.split()))
+        self.assertRegex(txt, r"linux/pertask +1\.00 .*2\.00 \(2\.00-2\.00\) n=7")
+        txt, _ = cmd_run.render("r", "key", benches[1:], 9)
+        self.assertIn("n=7 repetitions", " ".join(txt.split()))
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"),
+                         "needs root to run as nobody")
+    def test_plot_into_an_unwritable_directory(self):
+        d = fake_raw(os.path.join(self.tmp, "ro"), {("linux/pertask/irq:0", 1): [1.0, 1.1]})
+        os.chmod(self.tmp, 0o755)
+        os.chmod(d, 0o555)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            KCOVBENCH, "plot", d], capture_output=True, text=True, cwd=ROOT,
+                           timeout=120)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot write to %s" % d, r.stderr)
 
 
 BIN = os.path.join(ROOT, "build", "plain", "kcovbench")
