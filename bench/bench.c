@@ -42,16 +42,22 @@ static void irq_soft(void *arg)
 	irq_combo->trace_pc();
 }
 
-static void b_reset(void *arg, int n)
+static int b_reset(void *arg, int n)
 {
 	struct bench *b = arg;
 
 	if (n > b->nts) {
 		free(b->ts);
+		b->nts = 0;
 		b->ts = aligned_alloc(128, n * sizeof(*b->ts));
+		if (!b->ts) {
+			fprintf(stderr, "kcovbench: out of memory for %d threads' state\n", n);
+			return -1;
+		}
 		b->nts = n;
 	}
 	mode_run_reset(&b->mr);
+	return 0;
 }
 
 static int b_thread_init(void *arg, int idx)

@@ -87,7 +87,7 @@ static void rb_thread_fini(void *arg, int idx)
 }
 
 /* Thread 0, before each repetition: this registration's handles only. */
-static void rb_reset(void *arg, int nthreads)
+static int rb_reset(void *arg, int nthreads)
 {
 	static struct kcb_dev dummy;
 	struct rb *b = arg;
@@ -95,11 +95,12 @@ static void rb_reset(void *arg, int nthreads)
 
 	(void)nthreads;
 	if (!b->l)
-		return;
+		return 0;
 	b->l->reset();
 	for (j = 0; j < b->nhandles; j++)
 		if (b->l->add(b->handles[j], &dummy))
 			abort();
+	return 0;
 }
 
 static const struct kcb_window_ops rb_ops = {

@@ -9,6 +9,7 @@ import statistics
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,14 +28,15 @@ SMALL = ["--configs", "linux", "--modes", "pertask", "--threads", "1",
          "--duration", "0.05", "--repetitions", "2"]
 
 
-def kcovbench(*args, timeout=300):
+def kcovbench(*args, timeout=300, env=None):
     return subprocess.run([KCOVBENCH] + list(args), capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+                          timeout=timeout, cwd=ROOT, env=dict(os.environ, **(env or {})))
 
 
-def fake_raw(path, series):
+def fake_raw(path, series, context=None):
     """A raw.json in Google Benchmark 1.7.1's shape: series maps
-    "config/mode/irq:0" + threads to ns/op per repetition."""
+    "config/mode/irq:0" + threads to ns/op per repetition; context adds
+    to the file's context."""
     runs = []
     for (name, threads), xs in series.items():
         run_name = "%s/iterations:1/manual_time/threads:%d" % (name, threads)
@@ -45,7 +47,8 @@ def fake_raw(path, series):
                              ns_per_op=x, ops_per_s=1e9 / x, pinned=threads))
     os.makedirs(path, exist_ok=True)
     with open(os.path.join(path, "raw.json"), "w") as f:
-        json.dump({"context": {"num_cpus": 2, "kcb_hwcounters": "no: test"},
+        json.dump({"context": dict({"num_cpus": 2, "kcb_hwcounters": "no: test"},
+                                   **(context or {})),
                    "benchmarks": runs}, f)
     return path
 
@@ -272,6 +275,54 @@ class Compare(TempDir):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("DIFFERENT MACHINES", r.stdout)
 
+    def test_machines_told_apart_without_key_txt(self):
+        # no key.txt on either side used to mean no check at all
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0),
+                     {"kcb_cpu_model": "AMD EPYC", "kcb_kernel": "Linux 6.1"})
+        for field, other in (("kcb_cpu_model", "Intel Xeon"), ("kcb_kernel", "Linux 6.18"),
+                             ("num_cpus", 64), ("kcb_hot_cflags", "-O3")):
+            b = fake_raw(os.path.join(self.tmp, "b-" + field), self.series(1.0),
+                         {"kcb_cpu_model": "AMD EPYC", "kcb_kernel": "Linux 6.1", field: other})
+            r = kcovbench("compare", a, b)
+            self.assertEqual(r.returncode, 3, "%s: %s" % (field, r.stderr))
+            self.assertIn(field + ":", r.stderr)
+        self.assertEqual(kcovbench("compare", a, b, "--cross-machine").returncode, 0)
+
+    def test_virt_smt_and_placement_compared(self):
+        key = "cpu=AMD EPYC; cpus=2; cores=2; smt=1; kernel=6.1; virt=kvm; placement=spread\n"
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        with open(os.path.join(a, "key.txt"), "w") as f:
+            f.write(key)
+        for field, other in (("virt", "none"), ("smt", "2"), ("placement", "core")):
+            b = fake_raw(os.path.join(self.tmp, "b-" + field), self.series(1.0))
+            with open(os.path.join(b, "key.txt"), "w") as f:
+                f.write(re.sub(field + "=[^;\n]*", field + "=" + other, key))
+            r = kcovbench("compare", a, b)
+            self.assertEqual(r.returncode, 3, "%s: %s" % (field, r.stderr))
+            self.assertIn("%s: A" % field, r.stderr)
+
+    def test_out_never_overwrites_an_input(self):
+        a = fake_raw(os.path.join(self.tmp, "a"), self.series(1.0))
+        b = fake_raw(os.path.join(self.tmp, "b"), self.series(1.2))
+        raw_b = os.path.join(b, "raw.json")
+        with open(raw_b) as f:
+            before = f.read()
+        for out in (raw_b, os.path.join(b, "report.txt")):
+            r = kcovbench("compare", a, b, "--out", out)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("--force", r.stderr)
+            self.assertEqual(r.stdout, "")          # refused before printing
+        with open(raw_b) as f:
+            self.assertEqual(f.read(), before)
+        self.assertFalse(os.path.exists(os.path.join(b, "report.txt")))
+        done = os.path.join(self.tmp, "cmp.txt")
+        self.assertEqual(kcovbench("compare", a, b, "--out", done).returncode, 0)
+        r = kcovbench("compare", a, b, "--out", done)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("exists", r.stderr)
+        r = kcovbench("compare", a, b, "--out", os.path.join(b, "report.txt"), "--force")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_few_repetitions_warn(self):
         s = {("empty/cmp/irq:0", 1): [1.0, 1.1, 1.2]}
         a = fake_raw(os.path.join(self.tmp, "a"), s)
@@ -348,6 +399,17 @@ class BadInput(TempDir):
         for w in ("0", "-5"):
             self.assertBadInput(self.run_bad("--warmup", w), "warmup")
 
+    def test_window_below_a_millisecond(self):
+        # --duration 1e-12 measured a 0 ns window and published it
+        for d in ("1e-12", "0.0009"):
+            self.assertBadInput(self.run_bad("--duration", d), "duration")
+
+    def test_name_too_long_is_a_message(self):
+        r = kcovbench("run", "--out", os.path.join(self.tmp, "results"), "--name", "a" * 300,
+                      *SMALL)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertBadInput(r, "name of 300 bytes")
+
     def test_irq_and_name(self):
         self.assertBadInput(self.run_bad("--irq", "2"), "irq")
         self.assertBadInput(self.run_bad("--name", "../escape"), "name")
@@ -355,7 +417,7 @@ class BadInput(TempDir):
 
     def test_unwritable_out(self):
         for out in ("/proc/kcb-nonexistent",                 # proc refuses mkdir
-                    os.path.join(KCOVBENCH, "results")):      # parent is a file
+                    os.path.join(os.devnull, "results")):     # parent is a file
             r = kcovbench("run", "--out", out, *SMALL)
             self.assertBadInput(r, "cannot write", out)
             self.assertFalse(os.path.exists(out))
@@ -379,7 +441,8 @@ class Run(TempDir):
         self.assertEqual(os.listdir(self.tmp), ["t"])     # no temp dir left over
         d = os.path.join(self.tmp, "t")
         self.assertEqual(sorted(os.listdir(d)),
-                         ["key.txt", "raw.json", "table.csv", "table.md", "table.txt"])
+                         ["console.txt", "key.txt", "raw.json", "table.csv", "table.md",
+                          "table.txt"])
         with open(os.path.join(d, "table.txt")) as f:
             txt = f.read()
         self.assertEqual(r.stdout, txt)
@@ -404,7 +467,7 @@ class Run(TempDir):
         self.assertEqual(r.returncode, 0, r.stderr)
         for f in ("plot.svg", "plot.png"):
             self.assertGreater(os.path.getsize(os.path.join(d, f)), 1000)
-        self.assertEqual(len(os.listdir(d)), 7)             # no temporary plot files
+        self.assertEqual(len(os.listdir(d)), 8)             # no temporary plot files
 
     def interrupt(self, whole_group):
         """^C 1.5 s into a run: exit 130, nothing left, no process left."""
@@ -497,16 +560,201 @@ class Run(TempDir):
         self.interrupt(False)
 
 
+TINY = ["--configs", "linux", "--modes", "pertask", "--threads", "1", "--duration", "0.05",
+        "--repetitions", "1", "--", "--remote=none", "--lookups=none"]
+
+
+class Publishing(TempDir):
+    """Where a run's results go and how they appear: reserved names, no
+    nesting, stale staging removed, one measurement at a time, the console
+    kept in console.txt."""
+
+    def setUp(self):
+        super().setUp()
+        self.out = os.path.join(self.tmp, "res")
+        lock_dir = tempfile.TemporaryDirectory(prefix="kcb-lock-")
+        self.addCleanup(lock_dir.cleanup)
+        # a lock of our own: other trees' runs must not hold these tests up
+        self.env = {"KCOVBENCH_LOCK": os.path.join(lock_dir.name, "lock")}
+
+    def run_tiny(self, *args, out=None):
+        return kcovbench("run", "--out", out or self.out, *(list(args) + TINY), env=self.env)
+
+    def start_tiny(self, *args):
+        return subprocess.Popen([KCOVBENCH, "run", "--out", self.out] + list(args) + TINY,
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=dict(os.environ, **self.env))
+
+    def test_same_name_in_the_same_second(self):
+        # the second used to run, then lose its results at the final rename
+        runs = [self.start_tiny("--name", "same", "--wait") for _ in range(2)]
+        done = [(p.wait(timeout=300), p.communicate()) for p in runs]
+        codes = sorted(rc for rc, _ in done)
+        self.assertEqual(codes, [0, 2], done)
+        refused = [err for rc, (_, err) in done if rc == 2][0]
+        self.assertIn("already exists", refused)
+        self.assertNotIn("benchmark 1 of", refused)     # refused before it ran
+        self.assertTrue(os.path.exists(os.path.join(self.out, "same", "raw.json")))
+        # default names: both runs keep their results
+        runs = [self.start_tiny("--wait") for _ in range(2)]
+        for p in runs:
+            self.assertEqual(p.wait(timeout=300), 0, p.communicate())
+        sets = [d for d in os.listdir(self.out) if d != "same"]
+        self.assertEqual(len(sets), 2, sets)
+        for d in sets:
+            self.assertTrue(os.path.exists(os.path.join(self.out, d, "raw.json")), d)
+
+    def test_measure_lock_refuses_or_waits(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from kcb import common
+        old = os.environ.get("KCOVBENCH_LOCK")
+        os.environ["KCOVBENCH_LOCK"] = self.env["KCOVBENCH_LOCK"]
+        self.addCleanup(lambda: os.environ.pop("KCOVBENCH_LOCK") if old is None
+                        else os.environ.__setitem__("KCOVBENCH_LOCK", old))
+        with common.measure_lock():
+            r = self.run_tiny("--name", "locked")
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("another kcovbench (pid %d) is measuring" % os.getpid(), r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.out, "locked")))
+            p = self.start_tiny("--name", "waited", "--wait")
+            time.sleep(3)
+            self.assertIsNone(p.poll())
+        _, err = p.communicate(timeout=300)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertIn("waiting for kcovbench pid %d" % os.getpid(), err)
+
+    def test_out_inside_a_results_set_is_refused(self):
+        fake_raw(os.path.join(self.tmp, "set"), {("linux/pertask/irq:0", 1): [1.0]})
+        for out in (os.path.join(self.tmp, "set"), os.path.join(self.tmp, "set", "sub")):
+            r = self.run_tiny("--name", "nested", out=out)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("inside the results set", r.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.tmp, "set"))), ["raw.json"])
+
+    def test_out_in_the_repository_outside_results_is_refused(self):
+        out = os.path.join(ROOT, "kcb-test-out-%d" % os.getpid())
+        self.addCleanup(shutil.rmtree, out, True)
+        r = self.run_tiny("--name", "x", out=out)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("outside results/", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(out, "x")))
+
+    def test_stale_staging_is_removed(self):
+        gone = subprocess.Popen(["true"])
+        gone.wait()                     # a pid nobody has now (reuse aside)
+        stale = os.path.join(self.out, ".old.tmp-%d-abcd1234" % gone.pid)
+        live = os.path.join(self.out, ".busy.tmp-%d-abcd1234" % os.getpid())
+        for d in (stale, live, os.path.join(self.out, "old")):
+            os.makedirs(d)
+        with open(os.path.join(stale, "raw.json.part"), "w") as f:
+            f.write("{")
+        r = self.run_tiny("--name", "new")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("left by a driver that died", r.stderr)
+        self.assertEqual(sorted(os.listdir(self.out)), [os.path.basename(live), "new"])
+
+    def test_console_kept_progress_shown(self):
+        r = self.run_tiny("--name", "quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("Library was built as DEBUG", r.stderr)
+        self.assertNotIn("linux/pertask/irq:0/iterations:1", r.stderr)
+        with open(os.path.join(self.out, "quiet", "console.txt")) as f:
+            self.assertIn("linux/pertask/irq:0/iterations:1", f.read())
+        self.assertIn("only calls it once per repetition", " ".join(r.stdout.split()))
+        r = self.run_tiny("--name", "loud", "--verbose")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("linux/pertask/irq:0/iterations:1", r.stderr)
+
+    def test_progress_line_counts_benchmarks(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from kcb import cmd_run
+        names = {"a/x/irq:0/threads:1", "b/x/irq:0/threads:1", "c/x/irq:0/threads:1"}
+        p = cmd_run.Progress(os.path.join(self.tmp, "console.txt"), names, 2, 30, False)
+        p.feed(iter(["Run on (2 X 2596 MHz CPU s)\n", "a/x/irq:0/threads:1  5 ns\n",
+                     "a/x/irq:0/threads:1  6 ns\n", "a/x/irq:0/threads:1_median 5 ns\n",
+                     "b/x/irq:0/threads:1  5 ns\n"]))
+        self.assertRegex(p.line(), r"benchmark 1 of 3, \d+ s elapsed, ~30 s expected")
+
+    def test_table_n_is_the_measured_count(self):
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from kcb import cmd_run
+        d = fake_raw(os.path.join(self.tmp, "r"), {("linux/pertask/irq:0", 1): [1.0] * 9,
+                                                    ("linux/pertask/irq:0", 2): [2.0] * 7})
+        _, benches = results.load(d)
+        txt, md = cmd_run.render("r", "key", benches, 9)
+        self.assertIn("n=9 repetitions", " ".join(txt.split()))
+        self.assertRegex(txt, r"linux/pertask +1\.00 .*2\.00 \(2\.00-2\.00\) n=7")
+        txt, _ = cmd_run.render("r", "key", benches[1:], 9)
+        self.assertIn("n=7 repetitions", " ".join(txt.split()))
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"),
+                         "needs root to run as nobody")
+    def test_plot_into_an_unwritable_directory(self):
+        d = fake_raw(os.path.join(self.tmp, "ro"), {("linux/pertask/irq:0", 1): [1.0, 1.1]})
+        os.chmod(self.tmp, 0o755)
+        os.chmod(d, 0o555)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            KCOVBENCH, "plot", d], capture_output=True, text=True, cwd=ROOT,
+                           timeout=120)
+        self.assertNotIn("Traceback", r.stderr)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot write to %s" % d, r.stderr)
+
+
 BIN = os.path.join(ROOT, "build", "plain", "kcovbench")
 # An LD_PRELOAD library for the C harness's failure paths: KCB_FAIL=
-# calloc:NxS fails calloc(N, S); KCB_FAIL=setaffinity fails every pinning.
+# calloc:NxS fails calloc(N, S); KCB_FAIL=setaffinity fails every pinning,
+# setaffinity:main only thread 0's (Google Benchmark runs it on the main
+# thread); aligned_alloc:A:K fails the K-th aligned_alloc(A, ...);
+# stall:MS holds a thread other than 0 for MS ms in its set-up (the
+# allocation of its trace buffer), after the start barrier: the scheduler
+# holding it off through the whole window.
 FAULTS_C = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+static int main_thread(void)
+{
+	return syscall(SYS_gettid) == getpid();
+}
+static int fault(const char *name)
+{
+	const char *f = getenv("KCB_FAIL");
+
+	return f && !strncmp(f, name, strlen(name));
+}
+void *aligned_alloc(size_t align, size_t size)
+{
+	static int calls;
+	void *(*real)(size_t, size_t) = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, __func__);
+	const char *f = getenv("KCB_FAIL");
+	char *end;
+
+	if (fault("aligned_alloc:") && strtoul(f + 14, &end, 10) == align && *end == ':' &&
+	    __atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) == atoi(end + 1))
+		return NULL;
+	return real(align, size);
+}
+int posix_memalign(void **p, size_t align, size_t size)
+{
+	int (*real)(void **, size_t, size_t) =
+	    (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, __func__);
+
+	if (fault("stall:") && size >= (1 << 20) && !main_thread()) {
+		struct timespec ts = { 0, atol(getenv("KCB_FAIL") + 6) * 1000000L };
+
+		fprintf(stderr, "faults: thread stalled before its window\n");
+		nanosleep(&ts, NULL);
+	}
+	return real(p, align, size);
+}
 extern void *__libc_calloc(size_t n, size_t size);
 void *calloc(size_t n, size_t size)
 {
@@ -524,7 +772,9 @@ int pthread_setaffinity_np(pthread_t t, size_t len, const cpu_set_t *set)
 	    (int (*)(pthread_t, size_t, const cpu_set_t *))dlsym(RTLD_NEXT, __func__);
 	const char *f = getenv("KCB_FAIL");
 
-	return f && !strcmp(f, "setaffinity") ? EINVAL : real(t, len, set);
+	if (f && (!strcmp(f, "setaffinity") || (!strcmp(f, "setaffinity:main") && main_thread())))
+		return EINVAL;
+	return real(t, len, set);
 }
 """
 # Reads two counters from closed descriptors, as a counter gone bad would.
@@ -544,6 +794,9 @@ int main(void)
 """
 QUICK = ["--configs=linux", "--modes=pertask", "--irq=0", "--threads=1", "--window=0.01",
          "--warmup=0.01", "--benchmark_repetitions=1", "--remote=none", "--lookups=none"]
+
+
+TWO_THREADS = [a for a in QUICK if not a.startswith("--threads=")] + ["--threads=2"]
 
 
 def bench_here(*args, env=None, timeout=60):
@@ -581,6 +834,44 @@ class Harness(TempDir):
             r = bench_here("bench", *(QUICK + [arg]), env=dict(env, KCB_FAIL=fail))
             self.assertEqual(r.returncode, 1, "%s: %s" % (fail, r.stderr))
             self.assertIn("out of memory", r.stderr)
+
+    def test_failed_window_allocations_are_errors(self):
+        # the window's slots (1st aligned_alloc(128)), then bench.c's thread
+        # state (2nd): a message and exit 1, not a write through NULL
+        env = self.faults()
+        for k in (1, 2):
+            r = bench_here("bench", *TWO_THREADS, env=dict(env, KCB_FAIL="aligned_alloc:128:%d" % k))
+            self.assertEqual(r.returncode, 1, "allocation %d: %s" % (k, r.stderr))
+            self.assertIn("out of memory", r.stderr)
+
+    def test_thread_0_set_up_failure_ends_the_run(self):
+        # thread 1 used to wait forever in measure() for thread 0's window
+        try:
+            r = bench_here("bench", *TWO_THREADS, timeout=30,
+                           env=dict(self.faults(), KCB_FAIL="setaffinity:main"))
+        except subprocess.TimeoutExpired:
+            self.fail("thread 0's failed set-up left the other thread waiting")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("thread 0 could not set up", r.stderr)
+
+    def test_thread_held_off_through_the_window_is_not_halved(self):
+        # Thread 1 sleeps through thread 0's whole window.  When every
+        # thread reports, mean(ns/op) x sum(ops/s) >= threads (the means'
+        # inequality); a thread with no batch in the window reports
+        # nothing and Google Benchmark's average halves the other: 0.5.
+        out = os.path.join(self.tmp, "raw.json")
+        r = bench_here("bench", *TWO_THREADS, "--benchmark_repetitions=2",
+                       "--benchmark_out=" + out, "--benchmark_out_format=json",
+                       env=dict(self.faults(), KCB_FAIL="stall:300"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("thread stalled", r.stderr)
+        with open(out) as f:
+            rows = [b for b in json.load(f)["benchmarks"]
+                    if b["run_type"] == "iteration" and b["threads"] == 2]
+        self.assertEqual(len(rows), 4, rows)    # empty and linux, 2 repetitions
+        for b in rows:
+            self.assertGreaterEqual(b["ns_per_op"] * b["ops_per_s"] / 1e9, 2 * 0.999, b)
+            self.assertGreater(b["share_min"], 0, b)
 
     def test_failed_counter_read_is_not_zero(self):
         exe = self.compile("hwread", HWREAD_C, "-I", os.path.join(ROOT, "bench"),

@@ -211,6 +211,92 @@ class Drain(unittest.TestCase):
         self.assertNotIn("lock", body)
 
 
+class Publishing(unittest.TestCase):
+    """realprog's results appear whole or not at all, through run's
+    staging, and a tree with changes may not publish into results/.  The
+    fetch, build, check and timing are stand-ins: nothing is downloaded."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="kcb-realprog-")
+        self.tmp = self._tmp.name
+        self.addCleanup(self._tmp.cleanup)
+        self.fetched = []
+
+    def main(self, out, hyperfine, *extra):
+        import argparse
+        from unittest import mock
+        ap = argparse.ArgumentParser()
+        realprog.add_arguments(ap)
+        args = ap.parse_args(["--program", "sqlite", "--out", out, "--no-callgrind",
+                              "--configs", "upstream"] + list(extra))
+        checked = {run: {"%s/linux" % sid: {"records": 1} for sid, _, _ in realprog.SETS}
+                   for run in ("Run-Small", "Run")}
+
+        def fetch(rc):
+            self.fetched.append(rc.name)
+            return self.tmp, self.tmp
+
+        def write(d, ctx, cmds):
+            with open(os.path.join(d, "README.md"), "w") as f:
+                f.write("new\n")
+        with mock.patch.object(realprog, "fetch", fetch), \
+                mock.patch.object(realprog, "build", lambda rc, tree, which: {"linux": "x"}), \
+                mock.patch.object(realprog, "check", lambda *a: checked), \
+                mock.patch.object(realprog, "hyperfine", hyperfine), \
+                mock.patch.object(realprog, "which_configs", lambda arg: []), \
+                mock.patch.object(realprog, "machine_key", lambda rc: [("git", "abc1234")]), \
+                mock.patch.object(realprog.shutil, "which", lambda tool: "/bin/" + tool), \
+                mock.patch.object(realprog.report, "write", write), \
+                mock.patch.object(realprog.report, "write_index", lambda out: None), \
+                mock.patch.object(realprog, "say", lambda msg: None):
+            return realprog.main(args)
+
+    def old_set(self):
+        d = os.path.join(self.tmp, "out", "sqlite")
+        os.makedirs(d)
+        for name in ("hyperfine-round1.json", "hyperfine-round9.json", "README.md"):
+            with open(os.path.join(d, name), "w") as f:
+                f.write("old\n")
+        return d
+
+    @staticmethod
+    def rounds(fail):
+        def hyperfine(rc, bins, run_dir, runs, rounds, cpu, out, *shown):
+            with open(os.path.join(out, "hyperfine-round1.json"), "w") as f:
+                f.write("new\n")
+            if fail:
+                raise realprog.Failure("hyperfine exited 1")
+            return [], {}
+        return hyperfine
+
+    def test_a_failed_round_leaves_the_old_set_whole(self):
+        # the old rounds used to be deleted and the new ones written in place
+        d = self.old_set()
+        with self.assertRaises(realprog.Failure):
+            self.main(os.path.join(self.tmp, "out"), self.rounds(True))
+        self.assertEqual(sorted(os.listdir(os.path.dirname(d))), ["sqlite"])
+        for name in ("hyperfine-round1.json", "hyperfine-round9.json", "README.md"):
+            with open(os.path.join(d, name)) as f:
+                self.assertEqual(f.read(), "old\n", name)
+
+    def test_a_finished_run_replaces_the_whole_set(self):
+        d = self.old_set()
+        self.assertEqual(self.main(os.path.join(self.tmp, "out"), self.rounds(False)), 0)
+        self.assertEqual(sorted(os.listdir(os.path.dirname(d))), ["sqlite"])
+        self.assertEqual(sorted(os.listdir(d)), ["README.md", "hyperfine-round1.json"])
+
+    def test_a_tree_with_changes_may_not_publish_into_results(self):
+        from unittest import mock
+        out = os.path.join(ROOT, "results", "kcb-test-realprog-%d" % os.getpid())
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", out]))
+        with mock.patch.object(realprog, "tree_dirty", lambda *a: True, create=True):
+            with self.assertRaises(UsageError) as e:
+                self.main(out, self.rounds(False))
+        self.assertIn("clean, committed tree", str(e.exception))
+        self.assertEqual(self.fetched, [])          # refused before the fetch
+        self.assertFalse(os.path.exists(out))
+
+
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import unit_main

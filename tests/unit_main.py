@@ -15,7 +15,9 @@ def run(module_name, verbosity=2):
         loader.loadTestsFromModule(module)
     verbose = verbosity if "-q" not in sys.argv[1:] else 1
     res = unittest.TextTestRunner(verbosity=verbose).run(suite)
-    failed = len(res.failures) + len(res.errors) + len(res.unexpectedSuccesses)
+    # a test with failing subtests counts once (its subtests are listed)
+    failed = len({getattr(t, "test_case", t).id() for t, _ in res.failures + res.errors}) \
+        + len(res.unexpectedSuccesses)
     passed = res.testsRun - failed - len(res.skipped)
     if res.skipped:
         print("%d skipped" % len(res.skipped))

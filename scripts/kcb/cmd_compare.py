@@ -16,9 +16,14 @@ empty hook moves too: results/selfcompare), while repetitions inside a run
 sit much closer, so the bare U test calls that drift significant.  A change
 smaller than the floor is not one this machine reproduces.
 
-Runs from different machines (CPU model, core count, kernel, compiler,
-library versions, code-generation flags) are refused with exit 3 unless
---cross-machine is given."""
+Runs from different machines (CPU model, core count, SMT, virtualisation,
+kernel, compiler, library versions, code-generation flags) or thread
+placements are refused with exit 3 unless --cross-machine is given: both
+key.txt and raw.json's own context (which a copied raw.json keeps) are
+checked.
+
+--out refuses an existing file, and any file inside a results directory
+(it could be one of the inputs), unless --force."""
 import argparse
 import os
 import sys
@@ -51,7 +56,10 @@ def add_arguments(p):
     p.add_argument("--min-change", type=_percent, default=MIN_CHANGE, metavar="PCT",
                    help="smallest change of the median that counts, in %% "
                    "(default: %(default)s; 0: the bare U test)")
-    p.add_argument("--out", metavar="FILE", help="also write the report here")
+    p.add_argument("--out", metavar="FILE", help="also write the report here (a new "
+                   "file outside any results directory, unless --force)")
+    p.add_argument("--force", action="store_true",
+                   help="let --out replace a file or write into a results directory")
     p.add_argument("--cross-machine", action="store_true",
                    help="compare runs from different machines or builds anyway")
 
@@ -66,9 +74,13 @@ def _percent(text):
     return v
 
 
-# Key fields that make two runs different machines or builds.
-MACHINE_FIELDS = ("cpu", "cpus", "cores", "kernel", "compiler", "libbenchmark",
-                  "liburcu", "flags")
+# Key fields that make two runs different machines, builds or placements.
+MACHINE_FIELDS = ("cpu", "cpus", "cores", "smt", "virt", "kernel", "compiler",
+                  "libbenchmark", "liburcu", "flags", "placement")
+# The same, as the binary writes them into raw.json's context: checked
+# too, so that runs without key.txt (or with a stale one) are still told apart.
+CONTEXT_FIELDS = ("kcb_cpu_model", "num_cpus", "kcb_kernel", "kcb_compiler",
+                  "kcb_hot_cflags")
 
 
 def verdict(p, change, low, high, alpha, min_change, reachable):
@@ -118,10 +130,38 @@ def key_of(path):
     return line or "(no key.txt)", fields
 
 
-def machine_diff(ka, kb):
+def _differing(fields, a, b):
     """[(field, A's, B's)] for the fields that differ (absent counts)."""
-    return [(f, ka.get(f, "-"), kb.get(f, "-")) for f in MACHINE_FIELDS
-            if (f in ka or f in kb) and ka.get(f) != kb.get(f)]
+    return [(f, str(a.get(f, "-")), str(b.get(f, "-"))) for f in fields
+            if (f in a or f in b) and a.get(f) != b.get(f)]
+
+
+def machine_diff(ka, kb, ca=None, cb=None):
+    """What tells A's machine, build or placement from B's: key.txt's
+    fields (ka, kb) and raw.json's context (ca, cb)."""
+    return _differing(MACHINE_FIELDS, ka, kb) + _differing(CONTEXT_FIELDS, ca or {}, cb or {})
+
+
+def _inside_results_dir(path):
+    d = os.path.dirname(os.path.abspath(path))
+    return any(os.path.exists(os.path.join(d, f)) for f in ("raw.json", "key.txt"))
+
+
+def check_out(path, force):
+    """UsageError before anything is read or printed if --out cannot or
+    should not be written: it once overwrote its own input."""
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        raise UsageError("cannot write %s: %s is not a directory" % (path, d))
+    if os.path.isdir(path):
+        raise UsageError("--out %s is a directory" % path)
+    if force:
+        return
+    if os.path.lexists(path):
+        raise UsageError("--out %s exists; choose a new file (or --force)" % path)
+    if _inside_results_dir(path):
+        raise UsageError("--out %s is inside a results directory; write the report "
+                         "elsewhere (or --force)" % path)
 
 
 def _fmt_change(ch, low, high):
@@ -182,12 +222,10 @@ def _reps(benches):
 
 def main(args):
     if args.out:
-        d = os.path.dirname(os.path.abspath(args.out))
-        if not os.path.isdir(d):
-            raise UsageError("cannot write %s: %s is not a directory" % (args.out, d))
-    _, a = results.load(args.a)
-    _, b = results.load(args.b)
-    diff = machine_diff(key_of(args.a)[1], key_of(args.b)[1])
+        check_out(args.out, args.force)
+    ca, a = results.load(args.a)
+    cb, b = results.load(args.b)
+    diff = machine_diff(key_of(args.a)[1], key_of(args.b)[1], ca, cb)
     if diff and not args.cross_machine:
         sys.stderr.write("kcovbench compare: A and B come from different machines or "
                          "builds; refusing (--cross-machine compares anyway):\n" +

@@ -7,7 +7,7 @@ import os
 import subprocess
 
 from . import binary, results, stats
-from .common import Failure, UsageError
+from .common import Failure, UsageError, writable_dir
 
 NAME = "plot"
 HELP = "scaling plots (SVG, PNG) of a results directory"
@@ -108,13 +108,16 @@ def main(args):
     ncpus = int(context.get("num_cpus") or os.cpu_count())
     title = "%s: ns/op vs threads on %s CPUs (dashed: ideal scaling)" % (
         os.path.basename(os.path.abspath(args.dir)), ncpus)
+    # before gnuplot: one that cannot open its output writes the PNG to stdout
+    writable_dir(args.dir)
     finals = [os.path.join(args.dir, "plot." + ext) for ext in ("svg", "png")]
     tmps = [os.path.join(args.dir, ".plot.%d.%s" % (os.getpid(), ext)) for ext in ("svg", "png")]
     outs = [("svg dynamic background 'white'", tmps[0]), ("pngcairo", tmps[1])]
     try:
         try:
             r = subprocess.run(["gnuplot"], input=script(benches, ncpus, title, outs),
-                               text=True, capture_output=True)
+                               text=True, errors="replace", stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
         except OSError as e:
             raise Failure("cannot run gnuplot (%s); scripts/setup installs gnuplot-nox"
                           % e.strerror)

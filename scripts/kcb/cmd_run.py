@@ -1,6 +1,9 @@
 """kcovbench run: build, run the benchmarks, and store results/<name>/ with
-raw.json (Google Benchmark's JSON), key.txt, table.md, table.csv and
-table.txt.  The directory appears whole at the end or not at all."""
+raw.json (Google Benchmark's JSON), key.txt, table.md, table.csv,
+table.txt and console.txt (the binary's console output, shown only with
+--verbose; a progress line otherwise).  The directory appears whole at the
+end or not at all; its name is reserved at the start.  One run measures at
+a time on a machine (a lock; --wait waits for the other)."""
 import argparse
 import math
 import os
@@ -10,10 +13,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 from . import binary, machine, results, state, stats, table
-from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
+from .common import (ROOT, Failure, Staging, UsageError, atomic_write, measure_lock,
+                     warn)
 
 NAME = "run"
 HELP = "run the benchmarks and write results/<name>/"
@@ -27,6 +32,15 @@ DEFAULT_WARMUP = 0.02
 DEFAULT_REPETITIONS = 9
 UNITS = {"ns_per_op": "ns/op", "cycles_per_op": "cycles/op",
          "instructions_per_op": "instructions/op"}
+# A window shorter than this is a few batches long, near the clock's
+# resolution: --duration 1e-12 measured 0 ns and published it.
+MIN_WINDOW = 0.001
+# The staging directory adds ".NAME.tmp-PID-XXXXXXXX" to the name; a file
+# name holds 255 bytes.
+MAX_NAME = 200
+# Why Debian's debug build of Google Benchmark does not touch the numbers.
+TIMING_NOTE = ("timed by the harness around the variant's own loop; Google "
+               "Benchmark (Debian's debug build) only calls it once per repetition")
 
 
 def _items(kind, conv, ok, why):
@@ -74,6 +88,9 @@ def _name(text):
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]*", text):
         raise argparse.ArgumentTypeError(
             "name %r: use letters, digits and ._+- (no /, no leading dot)" % text)
+    if len(text.encode()) > MAX_NAME:
+        raise argparse.ArgumentTypeError("name of %d bytes: at most %d"
+                                         % (len(text.encode()), MAX_NAME))
     return text
 
 
@@ -108,8 +125,9 @@ def add_arguments(p):
     p.add_argument("--oversubscribe", action="store_true",
                    help="allow more threads than CPUs; default threads 1..2*ncpus")
     p.add_argument("--duration", metavar="SECONDS", default=DEFAULT_DURATION,
-                   type=_number(float, "duration", lambda v: 0 < v < math.inf,
-                                "must be positive"),
+                   type=_number(float, "duration", lambda v: MIN_WINDOW <= v < math.inf,
+                                "must be at least %g s (shorter windows are a few "
+                                "batches, near the clock's resolution)" % MIN_WINDOW),
                    help="measuring window per repetition (default: %(default)s)")
     p.add_argument("--warmup", metavar="SECONDS", default=DEFAULT_WARMUP,
                    type=_number(float, "warmup", lambda v: 0 < v <= 3600,
@@ -132,7 +150,15 @@ def add_arguments(p):
     p.add_argument("--name", type=_name,
                    help="results directory name (default: date-time-host)")
     p.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "results"),
-                   help="where the results directory goes (default: results/)")
+                   help="where the results directory goes (default: results/; not "
+                        "inside another results set, nor in the repository outside "
+                        "results/)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another kcovbench is measuring on this machine, wait for it "
+                        "(default: refuse, exit 2)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show Google Benchmark's console output instead of a progress "
+                        "line (it is kept in console.txt either way)")
     p.add_argument("extra", nargs="*", metavar="-- FLAG",
                    help="after --: flags for the binary, e.g. --benchmark_filter=linux")
 
@@ -180,9 +206,10 @@ def _num(v):
     return "%.0f" % v if v >= 100 else "%.1f" % v if v >= 10 else "%.2f" % v
 
 
-def _cell(b, metric):
+def _cell(b, metric, reps=None):
     """median (min-max) of the repetitions; a bimodal row says so instead,
-    since no single spread describes two clusters."""
+    since no single spread describes two clusters.  A cell with fewer
+    repetitions than the title's (some ended with an error) says n=."""
     xs = b.values.get(metric)
     if not xs:
         return "-"
@@ -191,10 +218,19 @@ def _cell(b, metric):
         text += " (%s-%s)" % (_num(min(xs)), _num(max(xs)))
     if stats.bimodal(xs):
         text += " bimodal"
+    if reps is not None and len(xs) != reps:
+        text += " n=%d" % len(xs)
     return text + ("!" if b.unpinned else "")
 
 
-def _grid(benches, metric):
+def _common_count(benches, metric, requested):
+    """The repetitions most cells of metric have (the title's n): the
+    requested count unless no cell has it."""
+    counts = [len(b.values[metric]) for b in benches if metric in b.values]
+    return requested if requested in counts or not counts else max(set(counts), key=counts.count)
+
+
+def _grid(benches, metric, reps):
     """Rows config/mode (or another family's name), columns thread counts,
     in the binary's order."""
     threads = sorted({b.threads for b in benches})
@@ -202,7 +238,7 @@ def _grid(benches, metric):
     for b in benches:
         rows.setdefault(b.row, {})[b.threads] = b
     header = ["benchmark"] + ["%d thread%s" % (t, "s"[t == 1:]) for t in threads]
-    body = [[r] + [_cell(by_t[t], metric) if t in by_t else "-" for t in threads]
+    body = [[r] + [_cell(by_t[t], metric, reps) if t in by_t else "-" for t in threads]
             for r, by_t in rows.items()]
     return header, body
 
@@ -239,10 +275,11 @@ def render(name, key, benches, reps):
     for m in results.METRICS:
         if not any(m in b.values for b in benches):
             continue        # hardware counters absent: say so via the key
-        title = ("%s: median (min-max) of n=%d repetitions; bimodal = the "
-                 "samples form two clusters (see raw.json); columns: threads"
-                 % (UNITS[m], reps))
-        header, body = _grid(benches, m)
+        n = _common_count(benches, m, reps)
+        title = ("%s: median (min-max) of n=%d repetitions measured (a cell with "
+                 "fewer says n=); bimodal = the samples form two clusters (see "
+                 "raw.json); columns: threads; %s" % (UNITS[m], n, TIMING_NOTE))
+        header, body = _grid(benches, m, n)
         txt += [""] + table.wrap(title) + table.txt(header, body).splitlines()
         md += ["", "**%s**" % title, "", table.md(header, body)]
     if any(b.unpinned for b in benches):
@@ -252,54 +289,159 @@ def render(name, key, benches, reps):
     return "\n".join(txt) + "\n", "\n".join(md).rstrip("\n") + "\n"
 
 
-def _run_binary(cmd):
-    """Run the benchmarks, their console output on our stderr (stdout is
-    for the table).  ^C reaches the binary too when typed at a terminal;
-    stop it ourselves in case the signal was meant for us alone."""
-    proc = subprocess.Popen(cmd, stdout=sys.stderr.fileno())
+def count_benchmarks(exe, bench_args):
+    """How many benchmarks the run has: the binary lists them for the same
+    arguments (names, as its console lines start)."""
     try:
-        rc = proc.wait()
-    except KeyboardInterrupt:
+        out = subprocess.run([exe, "bench"] + bench_args + ["--benchmark_list_tests=true"],
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return set(out.stdout.split()) if out.returncode == 0 else set()
+
+
+class Progress:
+    """The binary's console output into console.txt, and one progress line
+    on stderr: rewritten in place on a terminal, a line every few seconds
+    otherwise.  --verbose shows the console output instead.  Lines of our
+    own ("kcovbench: ...") are always shown."""
+    TICK_TTY, TICK_LOG = 0.5, 5.0
+
+    def __init__(self, console, names, reps, expected_s, verbose):
+        self.console, self.names, self.reps = console, names, reps
+        self.expected, self.verbose = expected_s, verbose
+        self.tty = sys.stderr.isatty()
+        self.done = 0           # repetitions reported
+        self.t0 = time.monotonic()
+        self.shown = False
+
+    def feed(self, stream):
+        """Reader thread: every line into console.txt, counted."""
+        with open(self.console, "w") as f:
+            for line in stream:
+                f.write(line)
+                f.flush()
+                words = line.split(None, 1)
+                if words and words[0] in self.names:
+                    self.done += 1
+                if self.verbose:
+                    sys.stderr.write(line)
+                elif line.startswith("kcovbench"):
+                    self.clear()
+                    sys.stderr.write(line)
+
+    def line(self):
+        n = len(self.names)
+        return ("kcovbench run: benchmark %d of %d, %.0f s elapsed, ~%.0f s expected"
+                % (min(self.done // max(self.reps, 1), n), n,
+                   time.monotonic() - self.t0, self.expected))
+
+    def tick(self):
+        if self.verbose or not self.names:
+            return
+        if self.tty:
+            sys.stderr.write("\r\033[K" + self.line())
+            sys.stderr.flush()
+            self.shown = True
+        else:
+            print(self.line(), file=sys.stderr)
+
+    def clear(self):
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            self.shown = False
+
+    def tail(self, lines=30):
+        """The end of console.txt: what a failed binary said."""
         try:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=5)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+            with open(self.console) as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _stop(proc):
+    """^C reaches the binary too when typed at a terminal; stop it
+    ourselves in case the signal was meant for us alone."""
+    try:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _run_binary(cmd, progress):
+    """Run the benchmarks, their console output through progress (stdout
+    is for the table)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace")
+    reader = threading.Thread(target=progress.feed, args=(proc.stdout,), daemon=True)
+    reader.start()
+    tick = progress.TICK_TTY if progress.tty else progress.TICK_LOG
+    try:
+        while True:
+            try:
+                rc = proc.wait(timeout=tick)
+                break
+            except subprocess.TimeoutExpired:
+                progress.tick()
+    except KeyboardInterrupt:
+        progress.clear()
+        _stop(proc)
         raise
+    reader.join(timeout=10)
+    progress.clear()
     if rc in (-signal.SIGINT, -signal.SIGTERM):
         raise KeyboardInterrupt
+    if rc != 0 and not progress.verbose:
+        sys.stderr.write(progress.tail())
     if rc == 2:
         raise UsageError("the binary rejected its arguments (see above)")
     if rc != 0:
         raise Failure("%s exited %d" % (shlex.join(cmd), rc))
 
 
+def _default_name(out):
+    """date-time-host, with -2, -3 ... when a run of the same second has it."""
+    base = time.strftime("%Y%m%d-%H%M%S-") + socket.gethostname()
+    name, k = base, 1
+    while os.path.lexists(os.path.join(out, name)):
+        k += 1
+        name = "%s-%d" % (base, k)
+    return name
+
+
 def main(a):
     ncpus = len(os.sched_getaffinity(0))
     bench_args = _bench_args(a, ncpus)
-    name = a.name or time.strftime("%Y%m%d-%H%M%S-") + socket.gethostname()
     exe = binary.ensure_built()
     configs = _flat(a.configs)
     if configs:
         binary.check_configs(configs)
     cpus = binary.placement_cpus(a.placement)
-    before = state.snapshot(cpus)
-    worry = state.problems(before + machine.key({}), cpus, a.placement, machine.virt())
-    if worry and a.strict:
-        raise UsageError("--strict: not a machine to measure on now: " + "; ".join(worry))
-    for w in worry:
-        warn(w + ": other work or frequency changes will show in the numbers")
     # the last input check: a build results/ may take
     if not binary.OVERRIDE:
         machine.publishable(a.out, machine.built_git(), a.allow_dirty)
-    # input checked: only now may the results directory's parent appear
-    with Staging(os.path.join(a.out, name)) as stage:
+    name = a.name or _default_name(a.out)
+    # input checked: only now may the results directory's parent appear;
+    # the name is reserved here, before anything runs
+    with Staging(os.path.join(a.out, name)) as stage, measure_lock(a.wait, "kcovbench run"):
+        before = state.snapshot(cpus)
+        worry = state.problems(before + machine.key({}), cpus, a.placement, machine.virt())
+        if worry and a.strict:
+            raise UsageError("--strict: not a machine to measure on now: " + "; ".join(worry))
+        for w in worry:
+            warn(w + ": other work or frequency changes will show in the numbers")
         part = os.path.join(stage.path, "raw.json.part")
         cmd = [exe, "bench"] + bench_args
+        names = count_benchmarks(exe, bench_args)
+        progress = Progress(os.path.join(stage.path, "console.txt"), names, a.repetitions,
+                            len(names) * a.repetitions * (a.duration + a.warmup), a.verbose)
         _run_binary(cmd + ["--benchmark_out=" + part, "--benchmark_out_format=json",
-                           "--benchmark_format=console"])
+                           "--benchmark_format=console"], progress)
+        load_end = os.getloadavg()[0]
         raw = os.path.join(stage.path, "raw.json")
         os.replace(part, raw)
 
@@ -312,7 +454,7 @@ def main(a):
         if a.allow_dirty:
             fields.append(("allow_dirty", "yes"))
         key = machine.key_line(fields + [("placement", a.placement)] + before
-                               + [("load_end", "%.2f" % os.getloadavg()[0])])
+                               + [("load_end", "%.2f" % load_end)])
         if worry:
             key += "\nwarning: " + "; ".join(worry)
         key_txt = "%s\ncommand: %s\nbinary: %s\n" % (

@@ -35,7 +35,8 @@ import sys
 import time
 
 from . import binary, recipe, realprog_report as report
-from .common import ROOT, Failure, UsageError, atomic_write, first_line, tree_dirty
+from . import machine
+from .common import ROOT, Failure, Staging, UsageError, atomic_write, first_line, tree_dirty
 
 NAME = "realprog"
 HELP = "slowdown of each configuration on real programs (Debian source, realprog/*.recipe)"
@@ -467,12 +468,13 @@ def _rel(p):
     return os.path.relpath(p, ROOT)
 
 
-def hyperfine(rc, bins, run_dir, runs, rounds, cpu, out):
+def hyperfine(rc, bins, run_dir, runs, rounds, cpu, out, shown_out):
     """rounds hyperfine invocations over all builds, runs timed runs per
     build in each, the order rotated between rounds (a shared machine's
     load drifts: no build should always come first or last).  Returns the
-    commands (from the repository root) and {name: {"wall": [s], "cpu":
-    [(mean user+system of a round, its runs)]}}."""
+    commands (from the repository root, the rounds' files named in
+    shown_out, where they will be published) and {name: {"wall": [s],
+    "cpu": [(mean user+system of a round, its runs)]}}."""
     names = list(bins)
     cmds, times = [], {n: {"wall": [], "cpu": []} for n in names}
     for r in range(rounds):
@@ -494,7 +496,8 @@ def hyperfine(rc, bins, run_dir, runs, rounds, cpu, out):
                 times[x["command"]]["wall"] += x["times"]
                 # hyperfine keeps only the mean CPU time of a round
                 times[x["command"]]["cpu"].append((x["user"] + x["system"], len(x["times"])))
-        cmds.append(cmd)
+        shown = os.path.abspath(os.path.join(shown_out, os.path.basename(j)))
+        cmds.append([shown if c == j else c for c in cmd])
     return cmds, times
 
 
@@ -502,6 +505,16 @@ def hyperfine(rc, bins, run_dir, runs, rounds, cpu, out):
 
 def _dpkg(pkg):
     return first_line(["dpkg-query", "-W", "-f=${Version}", pkg]) or "?"
+
+
+def tree_git():
+    """This tree's commit, "-dirty" if it has changes; "unknown" without git.
+    results/ does not make a build dirty (scripts/build-version's rule):
+    this run's own output lands there."""
+    git = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    if not git:
+        return "unknown"
+    return git + ("-dirty" if tree_dirty(".", ":!results") else "")
 
 
 def machine_key(rc):
@@ -521,11 +534,7 @@ def machine_key(rc):
         cores = str(int(kv["Core(s) per socket"]) * int(kv["Socket(s)"]))
     except (KeyError, ValueError):
         cores = "?"
-    git = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "?"
-    # results/ does not make a build dirty (scripts/build-version's rule):
-    # this run's own output is written there before the key is taken
-    if tree_dirty(".", ":!results"):
-        git += "-dirty"
+    git = tree_git()
     return [("cpu", cpu), ("cores", cores), ("cpus", str(len(os.sched_getaffinity(0)))),
             ("kernel", platform.release()),
             ("compiler", first_line(["gcc", "--version"]) or "?"),
@@ -561,6 +570,9 @@ def add_arguments(p):
     p.add_argument("--build-only", action="store_true",
                    help="fetch, build and check; do not count or time")
     p.add_argument("--no-callgrind", action="store_true", help="skip the instruction counts")
+    p.add_argument("--allow-dirty", action="store_true",
+                   help="publish into results/ from a tree with changes (the key says "
+                        "git=...-dirty); refused otherwise, as run refuses it")
 
 
 def which_configs(arg):
@@ -596,6 +608,9 @@ def main(args):
     for tool in ("gcc", "objcopy", "make", "hyperfine", "taskset", "valgrind", "ninja"):
         if not shutil.which(tool):
             raise Failure("need %s (scripts/setup installs it)" % tool)
+    if not args.build_only:
+        # run's rule, checked before the fetch and build of many minutes
+        machine.publishable(args.out, tree_git(), args.allow_dirty)
     jobs = len(cpus)
     if args.cpu is not None:
         PIN[:] = ["taskset", "-c", str(cpu)]
@@ -621,32 +636,42 @@ def main(args):
         cg = {} if args.no_callgrind else callgrind(rc, bins, run_dir, jobs)
         t3 = time.monotonic()
         out = os.path.join(args.out, rc.name)
-        os.makedirs(out, exist_ok=True)
-        for old in glob.glob(os.path.join(out, "hyperfine*")):
-            os.unlink(old)
-        load0 = os.getloadavg()
-        cmds, times = hyperfine(rc, bins, run_dir, args.runs, args.rounds, cpu, out)
-        load1 = os.getloadavg()
-        t4 = time.monotonic()
-        opts = " --program %s" % rc.name
-        if args.configs != "proposals":
-            opts += " --configs " + args.configs
-        if (args.runs, args.rounds) != (DEFAULT_RUNS, DEFAULT_ROUNDS):
-            opts += " --runs %d --rounds %d" % (args.runs, args.rounds)
-        if args.cpu is not None:
-            opts += " --cpu %d" % args.cpu
-        if args.out != OUT:
-            opts += " --out " + os.path.relpath(args.out, ROOT)
-        key = machine_key(rc)
-        ctx = {"recipe": rc, "which": which, "times": times, "checked": checked, "cg": cg,
-               "key": key, "opts": opts, "cmds": cmds, "runs": args.runs, "rounds": args.rounds,
-               "cpu": cpu, "load": (load0[0], load1[0]),
-               "steps": (t1 - t0, t2 - t1, t3 - t2, t4 - t3), "sets": SETS, "cg_set": CG_SET,
-               "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-               "run_dir": _rel(run_dir)}
-        report.write(out, ctx, BUILD_CMDS)
+        # the old set stays whole until the new one replaces it at commit()
+        with Staging(out, replace=True) as stage:
+            publish(rc, args, stage, out, bins, run_dir, cpu, which, checked, cg,
+                    (t0, t1, t2, t3))
         report.write_index(args.out)
     return 0
+
+
+def publish(rc, args, stage, out, bins, run_dir, cpu, which, checked, cg, times0):
+    """Time the builds into the staging directory, write the report there
+    and commit it as out."""
+    t0, t1, t2, t3 = times0
+    load0 = os.getloadavg()
+    cmds, times = hyperfine(rc, bins, run_dir, args.runs, args.rounds, cpu, stage.path,
+                            out)
+    load1 = os.getloadavg()
+    t4 = time.monotonic()
+    opts = " --program %s" % rc.name
+    if args.configs != "proposals":
+        opts += " --configs " + args.configs
+    if (args.runs, args.rounds) != (DEFAULT_RUNS, DEFAULT_ROUNDS):
+        opts += " --runs %d --rounds %d" % (args.runs, args.rounds)
+    if args.cpu is not None:
+        opts += " --cpu %d" % args.cpu
+    if args.out != OUT:
+        opts += " --out " + os.path.relpath(args.out, ROOT)
+    key = machine_key(rc)
+    machine.publishable(args.out, dict(key)["git"], args.allow_dirty)
+    ctx = {"recipe": rc, "which": which, "times": times, "checked": checked, "cg": cg,
+           "key": key, "opts": opts, "cmds": cmds, "runs": args.runs, "rounds": args.rounds,
+           "cpu": cpu, "load": (load0[0], load1[0]),
+           "steps": (t1 - t0, t2 - t1, t3 - t2, t4 - t3), "sets": SETS, "cg_set": CG_SET,
+           "when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "run_dir": _rel(run_dir)}
+    report.write(stage.path, ctx, BUILD_CMDS)
+    stage.commit()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Reading a results directory: Google Benchmark JSON grouped into one
 Bench per (config, mode, irq, threads), with its repetitions."""
 import json
+import math
 import os
 import re
 
@@ -65,36 +66,95 @@ class Bench:
         return self.values["ns_per_op"]
 
 
-def load(path):
-    """(context, [Bench]) from a results dir or a raw.json, in the binary's order."""
-    if os.path.isdir(path):
-        path = os.path.join(path, "raw.json")
+def _read_doc(path):
+    """The JSON document of a raw.json, checked for the shape we read."""
     try:
         with open(path) as f:
             doc = json.load(f)
-        runs = doc["benchmarks"]
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UsageError("cannot read results %s: %s" % (path, e))
-    benches = {}
+    except OSError as e:
+        raise UsageError("cannot read results %s: %s" % (path, e.strerror or e))
+    except ValueError as e:     # UnicodeDecodeError included
+        raise UsageError("%s is not valid JSON (truncated or damaged?): %s" % (path, e))
+    if not isinstance(doc, dict):
+        raise UsageError("%s: not a Google Benchmark JSON object" % path)
+    runs, context = doc.get("benchmarks"), doc.get("context", {})
+    if not isinstance(runs, list):
+        raise UsageError("%s: \"benchmarks\" is %s, not a list" % (
+            path, "missing" if runs is None else type(runs).__name__))
+    if not runs:
+        raise UsageError("%s: the benchmarks list is empty" % path)
+    if not isinstance(context, dict):
+        raise UsageError("%s: \"context\" is not an object" % path)
+    return context, runs
+
+
+def _value(path, name, key, v, zero_ok=False):
+    """A counter: a finite number above 0 (at or above, where zero_ok).
+    NaN or Infinity would become a verdict; 0 or less is no measurement."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise UsageError("%s: %s: %s is %s, not a number" % (path, name, key, json.dumps(v)))
+    if not math.isfinite(v) or v < 0 or (v == 0 and not zero_ok):
+        raise UsageError("%s: %s: %s is %r: must be finite and %s" % (
+            path, name, key, v, "0 or more" if zero_ok else "above 0"))
+    return float(v)
+
+
+def _field(path, r, key, kind, default=None):
+    """r[key] of the given type (bools are not ints here)."""
+    v = r.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, kind):
+        raise UsageError("%s: a benchmark's %s is %s, not %s" % (
+            path, key, json.dumps(v), "a number" if kind is int else "a string"))
+    return v
+
+
+def _check_run(path, r):
+    """(run_name, threads, repetition index or None) of one row."""
+    if not isinstance(r, dict):
+        raise UsageError("%s: a benchmark entry is %s, not an object" % (path, json.dumps(r)))
+    name = _field(path, r, "run_name", str, r.get("name"))
+    threads = _field(path, r, "threads", int, 1)
+    if threads < 1:
+        raise UsageError("%s: %s: threads is %d" % (path, name, threads))
+    rep = r.get("repetition_index")
+    if rep is not None and (_field(path, r, "repetition_index", int) < 0):
+        raise UsageError("%s: %s: repetition_index is %d" % (path, name, rep))
+    return name, threads, rep
+
+
+def load(path):
+    """(context, [Bench]) from a results dir or a raw.json, in the binary's
+    order.  UsageError (exit 2) for anything that is not a measurement: bad
+    JSON, wrong types, a counter that is not a finite positive number, a
+    repetition given twice."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "raw.json")
+    context, runs = _read_doc(path)
+    benches, seen = {}, set()
     for r in runs:
+        name, threads, rep = _check_run(path, r)
         if r.get("run_type", "iteration") != "iteration":
             continue                # our own statistics, from the repetitions
-        name = r.get("run_name", r.get("name"))
+        if rep is not None:
+            if (name, rep) in seen:
+                raise UsageError("%s: %s: repetition %d appears twice" % (path, name, rep))
+            seen.add((name, rep))
         if r.get("error_occurred"):
             warn("%s: %s" % (name, r.get("error_message", "error")))
             continue
         b = benches.get(name)
         if b is None:
-            b = benches[name] = Bench(name, int(r.get("threads", 1)))
+            b = benches[name] = Bench(name, threads)
             b.order = (r.get("family_index", 0), r.get("per_family_instance_index", 0))
         if "ns_per_op" not in r:
             raise UsageError("%s: %s has no ns_per_op counter" % (path, name))
-        if "pinned" in r and r["pinned"] < b.threads:
+        if "pinned" in r and _value(path, name, "pinned", r["pinned"], True) < b.threads:
             b.unpinned = True
         for k in METRICS + ("fair_spread",):
             if k in r:
-                b.values.setdefault(k, []).append(float(r[k]))
+                b.values.setdefault(k, []).append(
+                    _value(path, name, k, r[k], zero_ok=k == "fair_spread"))
     # GB numbers benchmarks in the order the binary registered them; the
     # file's order is shuffled by --benchmark_enable_random_interleaving
-    return doc.get("context", {}), sorted((b for b in benches.values() if b.values),
-                                          key=lambda b: b.order)
+    return context, sorted((b for b in benches.values() if b.values),
+                           key=lambda b: b.order)
