@@ -2,7 +2,8 @@
 """Damaged inputs against every reader of saved results: each must end
 with a message and exit 2 (bad input) or 3 (not comparable), never a
 traceback, never exit 0, and write nothing.  Readers: compare (the damaged
-set as A and as B), report, plot, and gate with a damaged baseline.
+set as A and as B), report, plot, ab --from, and gate with a damaged
+baseline.
 Run: python3 tests/test_damaged.py"""
 import json
 import os
@@ -181,14 +182,60 @@ READERS = {
     "report": lambda bad, good, out: ["report", good, bad, "--out", out],
     "plot": lambda bad, good, out: ["plot", bad],
 }
-# >>> `ab` goes here when it lands: `./kcovbench ab --from DIR` re-reads a
-# saved ab results directory (raw-ab.json and key.txt).  Add its reader,
-#     "ab": lambda bad, good, out: ["ab", "--from", bad],
-# and damaged raw-ab.json files to AB_CASES, in CASES' form (its file is not
-# raw.json): test_ab_reader then runs them.
-AB_READERS = {}
-AB_CASES = []
-# <<<
+# `./kcovbench ab --from DIR` re-reads a saved ab results directory
+# (raw-ab.json.gz, or raw-ab.json as here): scripts/kcb/raw_ab.py.
+def good_ab():
+    """An ab results document: linux vs linux, pertask, 1 thread, 20 pairs."""
+    t = {"dropped": 1, "pairs": 20, "a": [2.0 + i / 1000 for i in range(20)],
+         "b": [2.01 + i / 1000 for i in range(20)], "round": list(range(20))}
+    trial = {"a": "linux", "b": "linux", "mode_a": "pertask", "mode_b": "pertask",
+             "threads": 1, "layouts": [{"layout": 0, "placement": {}, "threads": [t]}]}
+    return {"args": {"window_us": 200}, "key": KEY,
+            "rows": [{"mode": "pertask", "threads": 1, "trials": [trial]}]}
+
+
+def ab_with(change):
+    def make():
+        doc = good_ab()
+        change(doc, doc["rows"][0]["trials"][0]["layouts"][0]["threads"][0])
+        return doc
+    return make
+
+
+def ab_set(key, value):
+    return ab_with(lambda d, t: t.__setitem__(key, value))
+
+
+def ab_first(key, value):
+    def change(d, t):
+        t[key] = [value] + t[key][1:]
+    return ab_with(change)
+
+
+AB_READERS = {"ab": lambda bad, good, out: ["ab", "--from", bad]}
+AB = ("ab",)
+AB_CASES = [
+    ("ab: truncated JSON", dumped(good_ab, lambda t: t[:len(t) // 2]), KEY, AB),
+    ("ab: empty file", text(b""), KEY, AB),
+    ("ab: top level a list", dumped(lambda: [good_ab()]), KEY, AB),
+    ("ab: no rows", dumped(lambda: dict(good_ab(), rows=[])), KEY, AB),
+    ("ab: rows a string", dumped(lambda: dict(good_ab(), rows="x")), KEY, AB),
+    ("ab: A ns/op NaN", dumped(ab_first("a", float("nan"))), KEY, AB),
+    ("ab: B ns/op Infinity", dumped(ab_first("b", float("inf"))), KEY, AB),
+    ("ab: A ns/op 0", dumped(ab_first("a", 0)), KEY, AB),
+    ("ab: B ns/op negative", dumped(ab_first("b", -1.5)), KEY, AB),
+    ("ab: ns/op a string", dumped(ab_first("a", "2.0")), KEY, AB),
+    ("ab: duplicated round", dumped(ab_first("round", 5)), KEY, AB),
+    ("ab: a and b of different lengths", dumped(ab_with(lambda d, t: t["b"].pop())), KEY, AB),
+    ("ab: dropped negative", dumped(ab_set("dropped", -1)), KEY, AB),
+    ("ab: threads' pairs missing", dumped(ab_with(
+        lambda d, t: d["rows"][0]["trials"][0]["layouts"][0].pop("threads"))), KEY, AB),
+    ("ab: layout 8", dumped(ab_with(
+        lambda d, t: d["rows"][0]["trials"][0]["layouts"][0].__setitem__("layout", 8))), KEY, AB),
+    ("ab: duplicated row", dumped(ab_with(
+        lambda d, t: d["rows"].append(d["rows"][0]))), KEY, AB),
+    ("ab: no raw-ab.json", None, KEY, AB),
+]
 
 
 class Damaged(unittest.TestCase):

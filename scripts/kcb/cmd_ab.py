@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from . import ab_build, binary, machine, stats, table
+from . import ab_build, binary, machine, raw_ab, stats, table
 from .cmd_compare import verdict
 from .cmd_run import _flat, _items, _name, _number
 from .common import ROOT, Failure, Staging, UsageError, atomic_write
@@ -46,9 +46,12 @@ UNIFORM = ("same", "faster", "slower", "below floor")
 
 def add_arguments(p):
     lst = dict(nargs="+", action="extend", default=None)
-    p.add_argument("a", metavar="A", help="baseline: a config or FRONTEND/PAIR from `list`, "
-                   "empty, or base:NAME (with --base)")
-    p.add_argument("b", metavar="B", help="the variant to judge, as A")
+    p.add_argument("a", metavar="A", nargs="?", help="baseline: a config or FRONTEND/PAIR from "
+                   "`list`, empty, or base:NAME (with --base)")
+    p.add_argument("b", metavar="B", nargs="?", help="the variant to judge, as A")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="re-read a saved ab results directory (its raw-ab.json.gz) and print "
+                        "its table again, with this --alpha and --min-change")
     p.add_argument("--base", metavar="REV",
                    help="build REV's variants into the binary too; base:NAME names them, "
                         "and A without base: means base:A")
@@ -118,9 +121,9 @@ def _measure(exe, a, side_a, side_b, mode, threads, seed):
     if out.returncode != 0:
         raise Failure("%s exited %d: %s" % (shlex.join(cmd), out.returncode, out.stderr.strip()))
     try:
-        return json.loads(out.stdout)
-    except ValueError as e:
-        raise Failure("%s printed no JSON: %s" % (shlex.join(cmd), e))
+        return raw_ab.check_trial(json.loads(out.stdout), "the binary's output")
+    except (ValueError, UsageError) as e:
+        raise Failure("%s printed no usable JSON: %s" % (shlex.join(cmd), e))
 
 
 def round_ratios(layout):
@@ -129,8 +132,6 @@ def round_ratios(layout):
     by_round = {}
     for t in layout["threads"]:
         for x, y, r in zip(t["a"], t["b"], t["round"]):
-            if not (x > 0 and y > 0 and math.isfinite(x) and math.isfinite(y)):
-                raise Failure("a window with ns/op %r / %r: not a measurement" % (x, y))
             by_round.setdefault(r, []).append(math.log(y / x))
     return [sum(v) / len(v) for _, v in sorted(by_round.items())]
 
@@ -232,6 +233,10 @@ def _sides(a):
 
 
 def main(a):
+    if a.from_dir:
+        return reread(a)
+    if not a.a or not a.b:
+        raise UsageError("ab needs A and B (or --from DIR)")
     rows = _rows(a)
     side_a, side_b = _sides(a)
     exe = binary.ensure_built()
@@ -263,6 +268,24 @@ def main(a):
     return 1 if a.fail_on_slower and slower else 0
 
 
+def reread(a):
+    """--from DIR: the saved pairs, checked, analysed and printed again."""
+    if a.a or a.b or a.base:
+        raise UsageError("--from DIR takes its variants from DIR: no A, B or --base")
+    doc = raw_ab.load(a.from_dir)
+    rows = [(r["mode"], r["threads"]) for r in doc["rows"]]
+    raw = {(r["mode"], r["threads"]): r["trials"] for r in doc["rows"]}
+    results = [((m, t), analyse(raw[(m, t)], a.alpha, a.min_change)) for m, t in rows]
+    saved = doc["args"]
+    for k in ("window_us",):
+        setattr(a, k, saved.get(k, 200))
+    key = doc.get("key", "")
+    head = "kcovbench ab %s %s (re-read from %s)\n%s" % (
+        raw[rows[0]][0]["a"], raw[rows[0]][0]["b"], a.from_dir, key)
+    sys.stdout.write(render(a, results, head)[0])
+    return 0
+
+
 def measure_all(exe, a, rows, side_a, side_b, seed):
     """{(mode, threads): [trial JSON]}, trials spread over the run."""
     raw = {(m, t): [] for m, t in rows}
@@ -280,7 +303,7 @@ def measure_all(exe, a, rows, side_a, side_b, seed):
 def publish(stage, a, raw, rows, key, files):
     """The raw pairs (gzipped JSON: ~25k pairs a trial), key and tables,
     renamed into place whole."""
-    doc = {"args": {k: v for k, v in vars(a).items() if k != "func"},
+    doc = {"args": {k: v for k, v in vars(a).items() if k != "func"}, "key": key,
            "rows": [{"mode": m, "threads": t, "trials": raw[(m, t)]} for m, t in rows]}
     atomic_write(os.path.join(stage.path, "raw-ab.json.gz"),
                  gzip.compress(json.dumps(doc).encode(), mtime=0))
