@@ -34,12 +34,13 @@ import time
 from . import ab_build, binary, machine, raw_ab, stats, table
 from .cmd_compare import verdict
 from .cmd_run import _flat, _items, _name, _number
-from .common import ROOT, Failure, Staging, UsageError, atomic_write
+from .common import ROOT, Failure, Staging, UsageError, atomic_write, measure_lock
 
 NAME = "ab"
 HELP = "A against B in one process, paired window by window (decides a change)"
 LAYOUTS = (0, 16, 32, 48)
 MIN_CHANGE = 0.2        # percent: the floor (A/A study: results/ab-study)
+ALPHA = 0.05
 DEFAULT_TIME = 10.0
 UNIFORM = ("same", "faster", "slower", "below floor")
 
@@ -80,7 +81,7 @@ def add_arguments(p):
                                                 "0 .. 100 (percent)"),
                    default=MIN_CHANGE, metavar="PCT",
                    help="smallest change that counts, %% (default: %(default)s)")
-    p.add_argument("--alpha", default=0.05,
+    p.add_argument("--alpha", default=ALPHA,
                    type=_number(float, "alpha", lambda v: 0 < v < 1, "between 0 and 1"),
                    help="significance level (default: %(default)s)")
     p.add_argument("--fail-on-slower", action="store_true",
@@ -93,6 +94,8 @@ def add_arguments(p):
     p.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "results"),
                    help="where the results directory goes (default: results/)")
     p.add_argument("--no-save", action="store_true", help="print the table, write nothing")
+    p.add_argument("--wait", action="store_true",
+                   help="wait for another kcovbench that is measuring, instead of refusing")
     p.add_argument("--allow-dirty", action="store_true",
                    help="publish into results/ from a dirty build (the key line says so)")
 
@@ -248,7 +251,8 @@ def main(a):
     seed = a.seed if a.seed is not None else time.time_ns() % 10 ** 15
     name = a.name or time.strftime("ab-%Y%m%d-%H%M%S")
     with contextlib.nullcontext() if a.no_save else Staging(os.path.join(a.out, name)) as stage:
-        raw = measure_all(exe, a, rows, side_a, side_b, seed)
+        with measure_lock(a.wait, "kcovbench ab"):
+            raw = measure_all(exe, a, rows, side_a, side_b, seed)
         results = [((m, t), analyse(raw[(m, t)], a.alpha, a.min_change)) for m, t in rows]
         context = raw[rows[0]][0].get("context", {})
         fields = machine.key(context)

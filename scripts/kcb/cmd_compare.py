@@ -26,10 +26,11 @@ checked.
 (it could be one of the inputs), unless --force."""
 import argparse
 import os
+import re
 import sys
 
 from . import results, stats, table
-from .common import UsageError, atomic_write, read_file, warn
+from .common import ROOT, UsageError, atomic_write, read_file, warn
 
 NAME = "compare"
 HELP = "A/B verdicts between two results directories (or raw.json files)"
@@ -220,6 +221,22 @@ def _reps(benches):
     return str(lo) if lo == hi else "%d-%d" % (lo, hi)
 
 
+STUDY = os.path.join(ROOT, "results", "planted-effect", "report.txt")
+
+
+def study_note():
+    """compare's own measured A/A false-alarm rate (results/planted-effect,
+    the study of two runs minutes apart), read, not typed; and where a
+    change is decided instead."""
+    text = read_file(STUDY) or ""
+    m = re.search(r"A/A false alarms \(faster or slower\): (\d+ of \d+ = [0-9.]+)", text)
+    rate = ("A/A false alarms %s in results/planted-effect" % m.group(1)) if m else \
+        "its A/A false-alarm rate is not measured here (no %s)" % os.path.relpath(STUDY, ROOT)
+    return ("note: compare judges two runs made at different times, so it judges the "
+            "machine's drift too (%s); to decide a change, measure A and B in one process: "
+            "./kcovbench ab A B" % rate)
+
+
 def main(args):
     if args.out:
         check_out(args.out, args.force)
@@ -243,6 +260,7 @@ def main(args):
              "to find a difference at all: such rows are undecided" % (few, MIN_REPS))
     text = report(args.a, args.b, rows, args.alpha, (_reps(a), _reps(b)), args.min_change,
                   (only_in(a, b), only_in(b, a)), diff)
+    text += "\n".join(table.wrap(study_note())) + "\n"
     sys.stdout.write(text)
     if args.out:
         try:

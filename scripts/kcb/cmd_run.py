@@ -267,6 +267,12 @@ def _csv(benches, target=None):
     return table.csv_text(header, rows)
 
 
+# scripts/configure aligns every function of the variants to 64 bytes
+PLACEMENT_NOTE = ("placement: every hook and loop at +0 in its 64-byte line (a hook's cost "
+                  "moves ~0.3 ns per line it crosses: `kcovbench ab --layouts` measures "
+                  "+16/+32/+48)")
+
+
 def render(name, key, benches, reps):
     """(table.txt, table.md): a head (name, key line, command) and one
     table per metric present."""
@@ -278,7 +284,8 @@ def render(name, key, benches, reps):
         n = _common_count(benches, m, reps)
         title = ("%s: median (min-max) of n=%d repetitions measured (a cell with "
                  "fewer says n=); bimodal = the samples form two clusters (see "
-                 "raw.json); columns: threads; %s" % (UNITS[m], n, TIMING_NOTE))
+                 "raw.json); columns: threads; %s; %s" % (UNITS[m], n, TIMING_NOTE,
+                                                         PLACEMENT_NOTE))
         header, body = _grid(benches, m, n)
         txt += [""] + table.wrap(title) + table.txt(header, body).splitlines()
         md += ["", "**%s**" % title, "", table.md(header, body)]

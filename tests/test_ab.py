@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Tests of `kcovbench ab`: the statistics on data whose answer is known,
+the verdict rules, the layouts' placement, --base, --from, and its
+refusals.  Correctness only: no test asserts a time or a size of effect
+measured on this machine.  Run: python3 tests/test_ab.py"""
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.dont_write_bytecode = True
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from kcb import cmd_ab, stats  # noqa: E402
+import unit_main  # noqa: E402
+
+KCOVBENCH = os.path.join(ROOT, "kcovbench")
+BIN = os.path.join(ROOT, "build", "plain", "kcovbench")
+SHORT = ["--time=0.05", "--warmup=0.02"]
+
+
+def run(*argv):
+    return subprocess.run([KCOVBENCH] + list(argv), capture_output=True, text=True, cwd=ROOT,
+                          timeout=600)
+
+
+def binary_ab(*argv):
+    r = subprocess.run([BIN, "ab"] + list(argv), capture_output=True, text=True, timeout=120)
+    return r.returncode, r.stdout, r.stderr
+
+
+def layout(a, b, rounds=None, threads=1):
+    """An ab layout document from lists of A's and B's ns/op."""
+    rounds = rounds or list(range(len(a)))
+    return {"layout": 0, "placement": {}, "threads": [
+        {"dropped": 0, "pairs": len(a), "a": a, "b": b, "round": rounds}
+        for _ in range(threads)]}
+
+
+class SignedRank(unittest.TestCase):
+    def test_known_shift_is_found_and_zero_is_not(self):
+        rng = random.Random(7)
+        noise = [rng.gauss(0, 0.01) for _ in range(3000)]
+        est, lo, hi, p = stats.signed_rank([x + 0.005 for x in noise])
+        self.assertLess(lo, 0.005)
+        self.assertGreater(hi, 0.005)
+        self.assertLess(p, 1e-6)
+        est, lo, hi, p = stats.signed_rank(noise)
+        self.assertLess(lo, 0)
+        self.assertGreater(hi, 0)
+
+    def test_interval_matches_the_walsh_averages_listed(self):
+        # small n: every Walsh average listed, the interval's ends are two of them
+        d = sorted(random.Random(3).gauss(0.1, 1) for _ in range(40))
+        walsh = sorted((d[i] + d[j]) / 2 for i in range(40) for j in range(i, 40))
+        est, lo, hi, _ = stats.signed_rank(d)
+        self.assertTrue(any(abs(lo - w) < 1e-9 for w in walsh))
+        self.assertTrue(any(abs(hi - w) < 1e-9 for w in walsh))
+        self.assertAlmostEqual(est, (walsh[(len(walsh) - 1) // 2] + walsh[len(walsh) // 2]) / 2,
+                               places=9)
+
+    def test_too_few_pairs_refused(self):
+        with self.assertRaises(ValueError):
+            stats.signed_rank([0.1] * 5)
+
+
+class Verdicts(unittest.TestCase):
+    def test_slower_same_and_undecided(self):
+        rng = random.Random(1)
+        a = [2.0 * math.exp(rng.gauss(0, 0.001)) for _ in range(500)]
+        slow = cmd_ab.analyse_layout(layout(a, [x * 1.05 for x in a]), 0.05, 0.2)
+        self.assertEqual(slow["verdict"], "slower")
+        self.assertAlmostEqual(slow["change"], 0.05, places=6)
+        noise = [x * math.exp(rng.gauss(0, 0.001)) for x in a]
+        self.assertEqual(cmd_ab.analyse_layout(layout(a, noise), 0.05, 0.2)["verdict"], "same")
+        wild = [x * math.exp(rng.gauss(0, 0.2)) for x in a[:20]]
+        self.assertEqual(cmd_ab.analyse_layout(layout(a[:20], wild), 0.05, 0.2)["verdict"],
+                         "undecided")
+
+    def test_a_round_is_one_sample_however_many_threads(self):
+        a = [2.0 + i / 1000 for i in range(100)]
+        one = cmd_ab.round_ratios(layout(a, [x * 1.01 for x in a]))
+        two = cmd_ab.round_ratios(layout(a, [x * 1.01 for x in a], threads=2))
+        self.assertEqual(len(one), len(two))
+
+    def test_disagreeing_layouts_or_trials_are_undecided(self):
+        self.assertEqual(cmd_ab.combine(["slower", "slower"]), "slower")
+        self.assertEqual(cmd_ab.combine(["slower", "same"]), "undecided")
+
+
+class Binary(unittest.TestCase):
+    def test_pairs_and_placements(self):
+        rc, out, err = binary_ab("--a=linux", "--b=linux/planted-nops", "--layouts=0,16,32,48",
+                                 *SHORT)
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual([l["layout"] for l in doc["layouts"]], [0, 16, 32, 48])
+        for lay in doc["layouts"]:
+            for side in "ab":
+                # every hook and loop of the set at the layout's offset
+                pl = lay["placement"][side]
+                self.assertEqual({pl["trace_pc"], pl["loop_pc"], pl["trace_cmp8"],
+                                  pl["trace_switch"]}, {lay["layout"]}, (side, lay))
+            t = lay["threads"][0]
+            self.assertGreater(t["pairs"], 0)
+            self.assertEqual(len(t["a"]), t["pairs"])
+            self.assertTrue(all(x > 0 for x in t["a"] + t["b"]))
+
+    def test_two_threads_in_lockstep_and_a_mode_per_side(self):
+        if len(os.sched_getaffinity(0)) < 2:
+            self.skipTest("one CPU")
+        rc, out, err = binary_ab("--a=linux", "--b=proposed-linux-unique", "--mode=pertask",
+                                 "--mode-b=guard-first", "--threads=2", *SHORT)
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual((doc["mode_a"], doc["mode_b"]), ("pertask", "guard-first"))
+        self.assertEqual(len(doc["layouts"][0]["threads"]), 2)
+        self.assertEqual(len(set(doc["cpus"])), 2)
+
+    def test_bad_arguments_are_refused(self):
+        for argv in (["--a=linux"], ["--a=linux", "--b=nosuch"], ["--a=linux", "--b=linux",
+                     "--layouts=8"], ["--a=linux", "--b=linux", "--layouts=0,0"],
+                     ["--a=linux", "--b=linux", "--threads=999"],
+                     ["--a=linux", "--b=linux", "--time=-1"],
+                     ["--a=linux", "--b=base:linux"],
+                     ["--a=linux", "--b=linux", "--mode=nosuch"],
+                     ["--a=linux", "--b=openbsd-1.49", "--mode=guard-first"]):
+            with self.subTest(argv=argv):
+                rc, out, err = binary_ab(*argv)
+                self.assertEqual(rc, 2, err)
+                self.assertEqual(out, "")
+                self.assertIn("kcovbench ab:", err)
+
+
+class Driver(unittest.TestCase):
+    def test_row_saved_and_reread(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run("ab", "linux", "linux/planted-nops", "--time", "0.1", "--modes", "pertask",
+                    "cmp", "--out", tmp, "--name", "t")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for f in ("key.txt", "raw-ab.json.gz", "table.txt", "table.md", "table.csv",
+                      "mail.txt"):
+                self.assertTrue(os.path.exists(os.path.join(tmp, "t", f)), f)
+            rows = [l for l in r.stdout.splitlines() if l.startswith(("pertask/1T", "cmp/1T"))]
+            self.assertTrue(rows, r.stdout)
+            again = run("ab", "--from", os.path.join(tmp, "t"))
+            self.assertEqual(again.returncode, 0, again.stderr)
+            self.assertIn("pertask/1T", again.stdout)
+
+    def test_base_builds_beside_the_working_tree(self):
+        r = run("ab", "linux", "linux", "--base", "HEAD", "--time", "0.1", "--no-save")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("base:linux", r.stdout)
+
+    def test_refusals(self):
+        for argv, what in ((["ab", "linux"], "needs A and B"),
+                           (["ab", "linux", "nosuch", "--no-save"], "unknown config"),
+                           (["ab", "linux", "base:linux", "--no-save"], "needs --base"),
+                           (["ab", "linux", "linux", "--base", "no-such-rev", "--no-save"],
+                            "not a commit"),
+                           (["ab", "--from", "/nonexistent"], "not an ab results"),
+                           (["ab", "linux", "linux", "--from", "/tmp"], "no A, B")):
+            with self.subTest(argv=argv):
+                r = run(*argv)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(what, r.stderr)
+                self.assertNotIn("Traceback", r.stderr)
+
+
+if __name__ == "__main__":
+    unit_main.run(__name__)
