@@ -360,23 +360,17 @@ static int check_records(const struct kcb_combo *c, const char *what,
 	return 0;
 }
 
-/* The switch records a front end's OS writes; NULL for one not known. */
-static const struct want *switch_records_of(const char *fe,
-    const struct want *case_val, const struct want *freebsd)
+/* The switch records of the front end's declared layout (FE_SWITCH_LAYOUT);
+ * NULL for a layout this twin does not know. */
+static const struct want *switch_records_of(enum kcb_switch_layout layout,
+    const struct want *case_val, const struct want *val_const_case)
 {
-	static const char *const case_val_fes[] = {
-		"linux", "linux-switch-once", "linux-switch-once-broken", "linux-unique",
-		"linux-unique-broken",
-		"linux-uniq-hash", "linux-uniq-hash-broken",
-		"netbsd", "obsd-1.48", "obsd-1.49",
-	};
-	unsigned int i;
-
-	if (!strcmp(fe, "freebsd"))
-		return freebsd;
-	for (i = 0; i < sizeof(case_val_fes) / sizeof(case_val_fes[0]); i++)
-		if (!strcmp(fe, case_val_fes[i]))
-			return case_val;
+	switch (layout) {
+	case KCB_SWITCH_CASE_VAL:
+		return case_val;
+	case KCB_SWITCH_VAL_CONST_CASE:
+		return val_const_case;
+	}
 	return NULL;
 }
 
@@ -429,16 +423,16 @@ static void layout_fn(int idx, void *p)
 		{ KCB_CMP_SIZE(3), 0xdd | KCB_CMP_CONST, 6 },
 		{ KCB_CMP_SIZE(3), 0xdd | KCB_CMP_CONST, 7 },
 	};
-	const struct want *sws = switch_records_of(c->fe->name,
+	const struct want *sws = switch_records_of(c->fe->switch_layout,
 	    sws_case_val, sws_freebsd);
 	struct kcb_dev kd;
 
 	if (idx != 0)
 		return;
 	if (!sws) {
-		kcb_log("%s: no expected trace_switch record for this front end: "
-		    "add its OS's layout to switch_records_of() in tests/twins.c\n",
-		    c->fe->name);
+		kcb_log("%s: trace_switch layout %d unknown: define FE_SWITCH_LAYOUT in "
+		    "its fe_<id>.c as one of enum kcb_switch_layout (variants/variant.h)\n",
+		    c->fe->name, (int)c->fe->switch_layout);
 		a->errors++;
 		return;
 	}

@@ -18,6 +18,10 @@
  *			trace_cmp(SIZE(n), val | CONST, case) per case until
  *			one returns false (needs FE_INDIRECT)
  *   FE_PROPOSAL	1 for a front end of ours (a proposal)
+ *   FE_IRQ_POLICY	required: where its OS lets records be made
+ *			(enum kcb_irq_policy in variant.h); test_irq checks it
+ *   FE_SWITCH_LAYOUT	required: its OS's trace_switch record per case
+ *			(enum kcb_switch_layout); the cmp-layout twin checks it
  *   FE_GUARD		1 to build __sanitizer_cov_trace_pc_guard() for the
  *			unique mode; needs fe_lookup_guard(&sink), which
  *			returns the mode this context may record in
@@ -33,6 +37,15 @@
  * them the compiler's names), loops that call them directly, and a move.
  */
 #include "claims.h"
+
+/* The declarations the twins check a front end against: no default, so a
+ * new front end states its OS's rules instead of inheriting another's. */
+#ifndef FE_IRQ_POLICY
+#error "define FE_IRQ_POLICY (enum kcb_irq_policy in variants/variant.h: where the front end's OS lets records be made) before including template.h"
+#endif
+#ifndef FE_SWITCH_LAYOUT
+#error "define FE_SWITCH_LAYOUT (enum kcb_switch_layout in variants/variant.h: the front end's OS's trace_switch record) before including template.h"
+#endif
 
 #ifndef FE_PC
 #define FE_PC(ret)		(ret)
@@ -74,7 +87,9 @@
 #define KCB_RET_IP()		((uintptr_t)__builtin_return_address(0))
 #define KCB_HOOK		kcb_notrace kcb_noinline
 
-const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = { FE_NAME, FE_ORIGIN, FE_PROPOSAL };
+const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = {
+	FE_NAME, FE_ORIGIN, FE_PROPOSAL, FE_IRQ_POLICY, FE_SWITCH_LAYOUT
+};
 
 #define KCB_CMP_HOOK(P, name, T, type)					\
 KCB_HOOK void KCB_SYM(FE, P, name)(T a1, T a2)				\
