@@ -9,9 +9,9 @@
  * mode calls kcov_map_add(t->kcov->map, ...): jhash of the PC, a walk of
  * one hash_min() bucket of 2^15, and on a miss gen_pool_alloc() of a
  * 32-byte entry, hash_add_rcu(), then the count-first append
- * (kcb_uniq_test() in hotpath/kcb.h).  How sure: the hook's code is the
+ * (kcb_uniq_test() in variants/uniq_hash.h).  How sure: the hook's code is the
  * mail's; the pool is one gen_pool chunk with first fit, as
- * kcov_map_init() sets it up, replicated in kcb_common.c (rcu_read_lock()
+ * kcov_map_init() sets it up, replicated in uniq_hash.c (rcu_read_lock()
  * and the chunk list walk left out).  Differences: v1's modes are bits and
  * check_kcov_mode() tests mode & needed, so a KCOV_IN_CTXSW task in the
  * unique mode still passes its test; ours are values compared for

@@ -7,6 +7,10 @@
 #define KCB_VARIANT_H
 
 #include "../hotpath/kcb.h"
+/* the proposals' mechanisms, beside their variants */
+#include "uniq_guard.h"
+#include "uniq_hash.h"
+#include "chunk.h"
 
 /*
  * A front end's declarations that the twins check it against (FE_IRQ_POLICY
