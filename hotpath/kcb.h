@@ -198,6 +198,7 @@ int  kcb_ncpus(void);
  *	kcb_local_lock_irqsave_pcpu(var, member, f)  local_lock_irqsave(&var.member)
  *				on a per-CPU variable (and _unlock_, _init_)
  *	kcb_wait_a_while()	sleep briefly in task context (barriers)
+ *	kcb_clock_ms()		a monotonic clock in milliseconds (bounds waits)
  *	KCB_IRQ_AREA_WORDS	CONFIG_KCOV_IRQ_AREA_SIZE (smaller in userland)
  *	kcb_max_threads()	the most threads kcb_parallel() takes: online
  *				CPUs in the kernel, unbounded in userland
