@@ -3,6 +3,8 @@
  * ops.c - `kcovbench ops`: exactly N hook calls of one config and mode on
  * one pinned thread, for instruction counts (callgrind's
  * --toggle-collect='kcb_*__loop_*', or perf stat --control).  No timing.
+ * The set-up and the batch are the benchmark's own (modes.h), so the gate
+ * counts what `kcovbench run` times.
  *
  *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|guard-repeat|hash-first|hash-repeat] [--ops=N]
  *                 [--perf-ctl=CTL_FIFO,ACK_FIFO]
@@ -12,8 +14,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "bench.h"
-
-#define BATCH	1024
 
 /* perf stat --control fifo:CTL,ACK: count only the measured loop. */
 static int perf_cmd(int ctl, int ack, const char *cmd)
@@ -39,33 +39,65 @@ static int parse_ops(const char *s, uint64_t *n)
 	errno = 0;
 	if (*s >= '0' && *s <= '9')
 		*n = strtoull(s, &end, 10);
-	if (end == s || *end || errno || !*n || *n % BATCH) {
+	if (end == s || *end || errno || !*n || *n % KCB_BATCH) {
 		fprintf(stderr, "kcovbench ops: --ops=%s: want a positive multiple of %d "
-			"in decimal\n", s, BATCH);
+			"in decimal\n", s, KCB_BATCH);
 		return -1;
 	}
 	return 0;
 }
 
+/* The set-up the benchmark does (modes.c) for one thread, with a buffer
+ * room for one batch: 0, or 1 with the reason printed. */
+static int ops_setup(struct mode_run *r, struct mode_thread *t,
+    const struct kcb_combo *c, const char *config, int mode)
+{
+	int err = mode_run_init(r, c, mode, KCB_BUFFER_BATCH);
+
+	if (err) {
+		fprintf(stderr, "kcovbench ops: %s cannot run mode %s: %s\n",
+		    config, kcb_mode_names[mode], strerror(-err));
+		return 1;
+	}
+	mode_run_reset(r);
+	if (kcb_thread_attach(0, true) < 0 || mode_thread_init(r, t)) {
+		fprintf(stderr, "kcovbench ops: thread set-up failed\n");
+		return 1;
+	}
+	/* One batch that sees every guard or PC, so the repeat modes count
+	 * calls that find theirs seen.  Outside perf's window; callgrind's
+	 * toggle counts it, in both modes, as it always has (the baseline). */
+	if (r->guards)
+		c->loop_guard(KCB_BATCH, r->guards, KCB_GUARD_SITES - 1);
+	if (r->rets)
+		c->loop_pc_at(KCB_BATCH, r->rets, KCB_GUARD_SITES - 1);
+	return 0;
+}
+
+/* The modes of single hook calls: all but the workload's rounds. */
+static int ops_mode(const char *name)
+{
+	int mode = kcb_mode_find(name);
+
+	return mode == MODE_WORKLOAD ? -1 : mode;
+}
+
 int ops_main(int argc, char **argv)
 {
-	const char *config = NULL, *mode = "pertask";
-	uint64_t n = 1 << 20, i;
+	const char *config = NULL, *mname = "pertask";
+	uint64_t n = 1 << 20, done;
 	const struct kcb_combo *c;
-	struct kcb_dev own, owner;
-	int ctl = -1, ack = -1, cmp, shared, guard, hash;
-	static uint32_t guards[KCB_GUARD_SITES];
-	static uintptr_t rets[KCB_GUARD_SITES];
-	static uint64_t bitmap[KCB_GUARD_BITS / 64];
-	uint64_t sw, cases[2 + KCB_SWITCH_MAX];
+	struct mode_run r;
+	struct mode_thread t;
+	int ctl = -1, ack = -1, mode, i;
 
-	for (i = 1; i < (uint64_t)argc; i++) {
+	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (!strncmp(a, "--config=", 9)) {
 			config = a + 9;
 		} else if (!strncmp(a, "--mode=", 7)) {
-			mode = a + 7;
+			mname = a + 7;
 		} else if (!strncmp(a, "--ops=", 6)) {
 			if (parse_ops(a + 6, &n))
 				return 2;
@@ -93,90 +125,30 @@ int ops_main(int argc, char **argv)
 		fprintf(stderr, "kcovbench ops: unknown config '%s'\n", config ? config : "");
 		return 2;
 	}
-	cmp = !strcmp(mode, "cmp");
-	shared = !strcmp(mode, "shared");
-	sw = mode_switch_cases(kcb_mode_find(mode));
-	guard = kcb_mode_find(mode) == MODE_GUARD_FIRST ? 1 :
-	    kcb_mode_find(mode) == MODE_GUARD_REPEAT ? 2 : 0;
-	if (guard && (!c || !c->loop_guard)) {
+	mode = ops_mode(mname);
+	if (mode < 0) {
+		fprintf(stderr, "kcovbench ops: bad mode '%s'\n", mname);
+		return 2;
+	}
+	if ((mode == MODE_GUARD_FIRST || mode == MODE_GUARD_REPEAT) && (!c || !c->loop_guard)) {
 		fprintf(stderr, "kcovbench ops: %s has no trace_pc_guard\n", config);
 		return 2;
 	}
-	hash = kcb_mode_find(mode) == MODE_HASH_FIRST ? 1 :
-	    kcb_mode_find(mode) == MODE_HASH_REPEAT ? 2 : 0;
-	if (hash && (!c || !c->loop_pc_at)) {
+	if ((mode == MODE_HASH_FIRST || mode == MODE_HASH_REPEAT) && (!c || !c->loop_pc_at)) {
 		fprintf(stderr, "kcovbench ops: %s has no hash-table unique mode\n", config);
 		return 2;
 	}
-	if (!cmp && !shared && !sw && !guard && !hash && strcmp(mode, "pertask")) {
-		fprintf(stderr, "kcovbench ops: bad mode '%s'\n", mode);
-		return 2;
-	}
-	if (sw) {
-		/* {n, 32, cases}, as the benchmark's switch modes (modes.c) */
-		cases[0] = sw;
-		cases[1] = 32;
-		for (i = 0; i < sw; i++)
-			cases[2 + i] = 3 * i + 1;
-		cmp = !mode_switch_pc(kcb_mode_find(mode));
-	}
-	if (kcb_thread_attach(0, true) < 0 ||
-	    kcb_dev_init(&own, (uint64_t)BATCH * (cmp || sw ? 4 : 1) + 1) ||
-	    kcb_dev_init(&owner, 1u << 20))
+	if (ops_setup(&r, &t, c, config, mode))
 		return 1;
-	if (shared && c && c->pair->shareable_pc) {
-		kcb_dev_share(&owner);		/* READY: cannot fail */
-		owner.mode = KCB_MODE_TRACE_PC;
-		owner.state = KCB_STATE_TRACE;
-		owner.enabled = 1;
-		kcb_task_attach(kcb_current(), &owner);
-	} else if (guard) {
-		for (i = 0; i < KCB_GUARD_SITES; i++)
-			kcb_guard_init(&guards[i]);
-		kcb_task_enable_unique(kcb_current(), &own, bitmap, KCB_GUARD_BITS);
-		c->loop_guard(BATCH, guards, KCB_GUARD_SITES - 1);	/* bits set */
-	} else if (hash) {
-		for (i = 0; i < KCB_GUARD_SITES; i++)
-			rets[i] = (uintptr_t)&ops_main + 5 * i;
-		if (kcb_uniq_map_init(&own))
-			return 1;
-		kcb_task_enable_uniq_hash(kcb_current(), &own);
-		c->loop_pc_at(BATCH, rets, KCB_GUARD_SITES - 1);	/* all added */
-	} else {
-		kcb_task_enable(kcb_current(), &own, cmp ? KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
-	}
 	if (perf_cmd(ctl, ack, "enable\n"))
 		return 1;
-	for (i = 0; sw && i < n; i += BATCH / sw) {
-		/* n switch calls, the buffer emptied before it can fill */
-		if (c)
-			c->loop_switch(BATCH / sw, cases);
-		else
-			kcb_empty_loop_switch(BATCH / sw, cases);
-		WRITE_ONCE(own.buf[0], 0);
-	}
-	for (i = 0; !sw && i < n; i += BATCH) {
-		if (guard == 1)		/* every call a guard's first */
-			memset(bitmap, 0, sizeof(bitmap));
-		if (hash == 1)		/* every call a PC's first */
-			kcb_uniq_map_clear(own.map);
-		if (!c)
-			kcb_empty_loop_pc(BATCH);
-		else if (guard)
-			c->loop_guard(BATCH, guards, KCB_GUARD_SITES - 1);
-		else if (hash)
-			c->loop_pc_at(BATCH, rets, KCB_GUARD_SITES - 1);
-		else if (cmp)
-			c->loop_cmp(BATCH, 0);
-		else
-			c->loop_pc(BATCH);
-		if (shared && c && !c->pair->shareable_pc)
-			c->move(&owner, own.buf, KCB_STRIDE_PC);
-		WRITE_ONCE(own.buf[0], 0);
-		WRITE_ONCE(owner.buf[0], 0);
-	}
+	/* the benchmark's batch; a switch mode's op is one trace_switch call */
+	for (done = 0; done < n; )
+		done += mode_batch(&r, &t, 0);
 	if (perf_cmd(ctl, ack, "disable\n"))
 		return 1;
-	printf("%s %s %llu ops\n", config, mode, (unsigned long long)n);
+	mode_thread_fini(&r, &t);
+	mode_run_fini(&r);
+	printf("%s %s %llu ops\n", config, mname, (unsigned long long)n);
 	return 0;
 }

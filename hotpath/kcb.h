@@ -27,10 +27,7 @@
 #define KCB_MODE_NONE		0
 #define KCB_MODE_TRACE_PC	2
 #define KCB_MODE_TRACE_CMP	3
-/* Potapenko's unique mode (proposal, not merged): one PC per guard. */
-#define KCB_MODE_TRACE_UNIQUE_PC	4
-/* Jiao's unique mode (proposal, not merged): one PC per hash-table entry. */
-#define KCB_MODE_TRACE_UNIQ_HASH	5
+/* The proposals' modes are 4 (variants/uniq_guard.h) and 5 (uniq_hash.h). */
 /* Linux ORs this in while a task is switched out (KCOV_IN_CTXSW). */
 #define KCB_MODE_IN_CTXSW	(1u << 30)
 
@@ -93,7 +90,9 @@ struct kcb_task {
 	int		 kcov_sequence;	/* [o] */
 	int		 kcov_softirq;	/* [o] remote section in softirq */
 	int		 kcov_shared;	/* [o] kcov->shared, for the owner-plain claim */
-	/* The unique mode (proposal): a bit per guard index seen. */
+	/* Fields the proposals add to task_struct, kept here so that every
+	 * variant's hooks see the same offsets.  The unique mode
+	 * (variants/uniq_guard.h): a bit per guard index seen. */
 	uint64_t	*kcov_bitmap;	/* [o] */
 	uint64_t	 kcov_bitmap_bits;	/* [o] */
 	/* The chunk claim (proposal): this task's reserved, unfilled slots
@@ -164,155 +163,15 @@ void kcb_task_disable(struct kcb_task *t);
  * before tracing starts (-EBUSY otherwise), so kd->shared cannot change
  * under a hook. */
 int  kcb_dev_share(struct kcb_dev *kd);
-/* The unique mode: t traces into kd, recording a guard's PC only the first
- * time its bit in bitmap (bits long, zeroed by the caller) is clear. */
-void kcb_task_enable_unique(struct kcb_task *t, struct kcb_dev *kd,
-    uint64_t *bitmap, uint64_t bits);
-/* Give an unset guard its index (1, 2, ...; 0 means unset), once. */
-uint32_t kcb_guard_init(uint32_t *guard);
-void kcb_guard_init_range(uint32_t *start, uint32_t *stop);
-
 /*
- * __sanitizer_cov_trace_pc_guard()'s test in the unique mode: true if this
- * guard's PC is to be recorded.  The test-and-set is not atomic: only t
- * and interrupts on its CPU touch t's bitmap, and an interrupt between
- * the test and the set records the PC twice, never loses it.  An index
- * past the bitmap records every time.
+ * State the proposals keep in a task or a descriptor (the fields above
+ * marked as theirs), released by the set-up here as a patched
+ * kcov_task_reset() and kcov_put() would; defined beside the proposals.
  */
-static __always_inline bool kcb_guard_test(struct kcb_task *t, uint32_t *guard, bool set)
-{
-	uint32_t idx = READ_ONCE(*guard);
-	uint64_t *w, bit;
-
-	if (unlikely(!idx))
-		idx = kcb_guard_init(guard);
-	if (unlikely(idx >= t->kcov_bitmap_bits))
-		return true;
-	w = &t->kcov_bitmap[idx / 64];
-	bit = 1ull << (idx % 64);
-	if (*w & bit)
-		return false;
-	if (set)		/* false: the broken control's test without the set */
-		*w |= bit;
-	return true;
-}
-
-static __always_inline bool kcb_guard_first(struct kcb_task *t, uint32_t *guard)
-{
-	return kcb_guard_test(t, guard, true);
-}
-
-/*
- * Joey Jiao's unique mode ("[PATCH 1/7] kcov: introduce new kcov
- * KCOV_TRACE_UNIQ_PC mode", 14 Jan 2025, not merged): struct kcov_map.
- * A PC is looked up in a hash table of 2^15 buckets (the key jhash()es
- * the 8-byte PC, hash_min() picks the bucket) and, if absent, gets an
- * entry from a pool preallocated at KCOV_INIT_TRACE (gen_pool, first fit:
- * one entry per area word, 32 bytes each), is added with hash_add_rcu()
- * and then appended.  Nothing empties the table before the descriptor is
- * freed: a PC is recorded once per descriptor, not once per enable.
- */
-#define KCB_UNIQ_BITS		15
-struct kcb_uniq_entry {
-	uint64_t		 ent;	/* [I] once added: the PC */
-	struct kcb_uniq_entry	*next;	/* [a] hlist_node */
-	struct kcb_uniq_entry	**pprev;	/* [o] */
-	uint64_t		 pad;	/* gen_pool's order: 32-byte slots */
-};
-/* gen_pool with one chunk (lib/genalloc.c): avail, then a bitmap. */
-struct kcb_uniq_pool {
-	long			 avail;	/* [a] free entries */
-	uint64_t		 nbits;	/* [I] entries */
-	struct kcb_uniq_entry	*mem;	/* [I] the entries */
-	/* [I] pool->algo: gen_pool_first_fit, called through the pointer */
-	uint64_t		 (*algo)(const uint64_t *bits, uint64_t nbits);
-	uint64_t		 bits[];	/* [a] set: entry in use */
-};
-struct kcb_uniq_map {
-	struct kcb_uniq_entry	*buckets[1u << KCB_UNIQ_BITS];	/* [a] heads */
-	struct kcb_uniq_pool	*pool;	/* [I] */
-};
-/* KCOV_INIT_TRACE's kcov_map_init() for kd (its buffer allocated): a
- * pool of kd->nwords entries.  0 or -ENOMEM; kcb_dev_fini() frees it. */
-int  kcb_uniq_map_init(struct kcb_dev *kd);
-/* Empty the table and the pool (a bench's reset; Jiao's patch has none);
- * _forget empties only buckets[0..n-1] and the pool (the bench's batch). */
-void kcb_uniq_map_clear(struct kcb_uniq_map *map);
-void kcb_uniq_map_forget(struct kcb_uniq_map *map, const uint32_t *buckets, uint32_t n);
-/* t traces into kd (map initialised) in Jiao's unique mode. */
-void kcb_task_enable_uniq_hash(struct kcb_task *t, struct kcb_dev *kd);
-/* gen_pool_alloc(map->pool, 32): out of line, as in lib/genalloc.c;
- * NULL when the pool is used up. */
-struct kcb_uniq_entry *kcb_uniq_alloc(struct kcb_uniq_map *map);
-
-static __always_inline uint32_t kcb_rol32(uint32_t w, unsigned int s)
-{
-	return (w << s) | (w >> (32 - s));
-}
-
-/* jhash(&pc, 8, 0): Bob Jenkins' lookup3 on two words, then its final mix. */
-static __always_inline uint32_t kcb_jhash_u64(uint64_t pc)
-{
-	uint32_t a, b, c;
-
-	a = b = c = 0xdeadbeefu + 8;
-	a += (uint32_t)pc;
-	b += (uint32_t)(pc >> 32);
-	c ^= b; c -= kcb_rol32(b, 14);
-	a ^= c; a -= kcb_rol32(c, 11);
-	b ^= a; b -= kcb_rol32(a, 25);
-	c ^= b; c -= kcb_rol32(b, 16);
-	a ^= c; a -= kcb_rol32(c, 4);
-	b ^= a; b -= kcb_rol32(a, 14);
-	c ^= b; c -= kcb_rol32(b, 24);
-	return c;
-}
-
-/* hash_min(key, 15) for a u32 key: hash_32(). */
-static __always_inline uint32_t kcb_uniq_bucket(uint32_t key)
-{
-	return (key * 0x61C88647u) >> (32 - KCB_UNIQ_BITS);
-}
-
-/*
- * kcov_map_add()'s test in Jiao's unique mode: true if pc is new to t's
- * descriptor (an entry is taken and added) and so is to be appended.
- * Only t and interrupts on its CPU add to the table: an interrupt between
- * the lookup and the add may record a PC twice; one inside the add may
- * unlink the other's entry, so that PC is recorded again later.  Neither
- * loses a PC.  A used-up pool records nothing more.
- */
-static __always_inline bool kcb_uniq_test(struct kcb_task *t, uint64_t pc, bool chain)
-{
-	struct kcb_uniq_map *map = t->kcov->map;
-	struct kcb_uniq_entry **head, *e, *first;
-
-	head = &map->buckets[kcb_uniq_bucket(kcb_jhash_u64(pc))];
-	/* chain false: the bucket's first entry only (the broken control) */
-	for (e = READ_ONCE(*head); e; e = chain ? READ_ONCE(e->next) : NULL)
-		if (e->ent == pc)
-			return false;
-	e = kcb_uniq_alloc(map);
-	if (unlikely(!e))
-		return false;
-	barrier();
-	/* memcpy(entry, ent, sizeof(*entry)), then hlist_add_head_rcu() */
-	e->ent = pc;
-	e->next = NULL;
-	e->pprev = NULL;
-	first = *head;
-	e->next = first;
-	e->pprev = head;
-	kcb_store_release(head, e);
-	if (first)
-		first->pprev = &e->next;
-	return true;
-}
-
-/* The chunk claim's tunable: records reserved per atomic (kcb_common.c). */
-extern uint64_t kcb_chunk_records;	/* [I] while tracing */
-/* Close t's open chunk: zero its unfilled slots, forget it. */
+/* Close t's open chunk: zero its unfilled slots, forget it (variants/chunk.c). */
 void kcb_chunk_close(struct kcb_task *t);
+/* Free kd's hash table and pool, if any (variants/uniq_hash.c). */
+void kcb_uniq_map_free(struct kcb_dev *kd);
 
 /*
  * Threads.  kcb_thread_attach() makes the calling thread a CPU of the
@@ -339,6 +198,7 @@ int  kcb_ncpus(void);
  *	kcb_local_lock_irqsave_pcpu(var, member, f)  local_lock_irqsave(&var.member)
  *				on a per-CPU variable (and _unlock_, _init_)
  *	kcb_wait_a_while()	sleep briefly in task context (barriers)
+ *	kcb_clock_ms()		a monotonic clock in milliseconds (bounds waits)
  *	KCB_IRQ_AREA_WORDS	CONFIG_KCOV_IRQ_AREA_SIZE (smaller in userland)
  *	kcb_max_threads()	the most threads kcb_parallel() takes: online
  *				CPUs in the kernel, unbounded in userland

@@ -30,6 +30,7 @@
 #include <linux/atomic.h>
 #include <linux/printk.h>
 #include <linux/delay.h>
+#include <linux/ktime.h>
 
 #define kcb_noinline	noinline __attribute__((__noipa__))
 #define kcb_notrace	notrace
@@ -124,6 +125,7 @@ typedef local_lock_t kcb_local_lock_t;
 #define kcb_local_lock_init_pcpu(var, member, cpu)	\
 	local_lock_init(per_cpu_ptr(&(var).member, (cpu)))
 #define kcb_wait_a_while()		msleep(1)
+#define kcb_clock_ms()			((uint64_t)ktime_to_ms(ktime_get()))
 /* CONFIG_KCOV_IRQ_AREA_SIZE's default (Debian's kernels have no KCOV). */
 #define KCB_IRQ_AREA_WORDS		0x40000u
 /* kcb_parallel() binds one kthread per online CPU: no more threads. */

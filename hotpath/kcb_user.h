@@ -18,6 +18,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((__always_inline__))
@@ -287,6 +288,15 @@ typedef struct { int locked; } kcb_local_lock_t;
 #define kcb_lock_name(l, name)	kcb_x_lock_name((l), (name))
 #define kcb_wait_a_while()	kcb_x_wait()
 #endif
+
+/* Milliseconds of a monotonic clock: bounds the twins' waits. */
+static inline uint64_t kcb_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* ---- remote sections ---- */
 /* PREEMPT_RT semantics, switched at run time in userland. */

@@ -1,26 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_irq.c - (d) simulated interrupts: records made in hardirq and
- * softirq context appear only where the front end's origin allows them.
- * The expectation table is written from the reference catalogue, not from
- * the variants.
+ * softirq context appear only where the front end's OS rule allows them.
+ * The front end names its rule (FE_IRQ_POLICY); what each rule lets through
+ * is written here from the OSes' sources, not from the variants.
  */
 #include <stdlib.h>
 #include "test_irq.h"
 
 enum { CTX_TASK = 1, CTX_HARD = 2, CTX_SOFT = 3 };
 
-/* What each OS lets through (variants.md section 1); -1 for a front end
- * this table does not know, which fails rather than guessing. */
-static int allowed(const char *fe, int ctx, int kcov_softirq, int kd_intr)
+/* What each OS rule lets through (the front end declares which rule it
+ * copies: FE_IRQ_POLICY); -1 for a policy this test does not know, which
+ * fails rather than guessing. */
+static int allowed(enum kcb_irq_policy policy, int ctx, int kcov_softirq, int kd_intr)
 {
-	if (!strcmp(fe, "obsd-1.48") || !strcmp(fe, "obsd-1.49"))
-		return ctx == CTX_TASK || kd_intr;	/* inintr(ci) && !kd_intr */
-	if (!strcmp(fe, "linux") || !strcmp(fe, "linux-switch-once") ||
-	    !strcmp(fe, "linux-unique") || !strcmp(fe, "linux-uniq-hash"))
+	switch (policy) {
+	case KCB_IRQ_TASK_OR_KD_INTR:		/* inintr(ci) && !kd_intr */
+		return ctx == CTX_TASK || kd_intr;
+	case KCB_IRQ_TASK_OR_KCOV_SOFTIRQ:	/* in_softirq_really() && kcov_softirq */
 		return ctx == CTX_TASK || (ctx == CTX_SOFT && kcov_softirq);
-	if (!strcmp(fe, "freebsd") || !strcmp(fe, "netbsd"))
-		return ctx == CTX_TASK;		/* never in interrupt */
+	case KCB_IRQ_TASK_ONLY:			/* never in interrupt */
+		return ctx == CTX_TASK;
+	}
 	return -1;
 }
 
@@ -63,9 +65,10 @@ static void irq_fn(int idx, void *p)
 
 	(void)idx;
 	cur = a->c;
-	if (allowed(cur->fe->name, CTX_TASK, 0, 0) < 0) {
-		kcb_log("%s: no interrupt policy for this front end: add its OS's "
-		    "rule to allowed() in tests/test_irq.c\n", cur->fe->name);
+	if (allowed(cur->fe->irq_policy, CTX_TASK, 0, 0) < 0) {
+		kcb_log("%s: interrupt policy %d unknown: define FE_IRQ_POLICY in its "
+		    "fe_<id>.c as one of enum kcb_irq_policy (variants/variant.h)\n",
+		    cur->fe->name, (int)cur->fe->irq_policy);
 		a->errors++;
 		return;
 	}
@@ -100,7 +103,7 @@ static void irq_fn(int idx, void *p)
 			}
 			kcb_task_disable(t);
 			for (ctx = CTX_TASK; ctx <= CTX_SOFT; ctx++) {
-				int want = allowed(cur->fe->name, ctx, soft_flag, intr_flag)
+				int want = allowed(cur->fe->irq_policy, ctx, soft_flag, intr_flag)
 				    ? (ctx == CTX_TASK ? 8 : 9) : 0;
 				int got = count_ctx(&kd, ctx);
 

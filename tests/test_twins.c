@@ -4,7 +4,8 @@
  * asserts that the broken control is caught.  Prints one line per check and
  * a closing "N passed, N failed".  Exit 1 on any failure.
  *
- *   test_twins [-q] [-s] [filter]   -s: skip the broken control (TSan)
+ *   test_twins [-s] [filter]   -s: skip the broken controls (TSan); filter:
+ *   only combos whose "frontend/pair" contains it (test_twins mine)
  */
 #include <stdlib.h>
 #include <unistd.h>

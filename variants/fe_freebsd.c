@@ -42,5 +42,9 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
  * the tracer loads curthread once; trace_switch calls the tracer once a
  * case, through the pointer it loaded once. */
 #define FE_SHAPE		"percpu=0 indirect=1 tracer_percpu=1 case_percpu=0 case_indirect=1"
+/* What the twins expect (variant.h): where records may be made, and
+ * trace_switch's record per case. */
+#define FE_IRQ_POLICY		KCB_IRQ_TASK_ONLY
+#define FE_SWITCH_LAYOUT	KCB_SWITCH_VAL_CONST_CASE
 
 #include "template.h"

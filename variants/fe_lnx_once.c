@@ -35,5 +35,9 @@
 /* Cost shape of the traced path (tests/test_shape.py holds both builds to
  * it): current and preempt_count() per hook, none per switch case. */
 #define FE_SHAPE		"percpu=2 case_percpu=0 rt_percpu=3"
+/* What the twins expect (variant.h): where records may be made, and
+ * trace_switch's record per case. */
+#define FE_IRQ_POLICY		KCB_IRQ_TASK_OR_KCOV_SOFTIRQ
+#define FE_SWITCH_LAYOUT	KCB_SWITCH_CASE_VAL
 
 #include "template.h"

@@ -36,5 +36,9 @@ static __always_inline bool lnx_once_broken_lookup(struct kcb_sink *s)
 /* The other hooks are linux-switch-once's: current and preempt_count();
  * trace_switch's lookup reads current alone. */
 #define FE_SHAPE		"percpu=2 case_percpu=0 rt_percpu=3 switch_percpu=1"
+/* What the twins expect (variant.h): where records may be made, and
+ * trace_switch's record per case. */
+#define FE_IRQ_POLICY		KCB_IRQ_TASK_OR_KCOV_SOFTIRQ
+#define FE_SWITCH_LAYOUT	KCB_SWITCH_CASE_VAL
 
 #include "template.h"

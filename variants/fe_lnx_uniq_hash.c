@@ -9,9 +9,9 @@
  * mode calls kcov_map_add(t->kcov->map, ...): jhash of the PC, a walk of
  * one hash_min() bucket of 2^15, and on a miss gen_pool_alloc() of a
  * 32-byte entry, hash_add_rcu(), then the count-first append
- * (kcb_uniq_test() in hotpath/kcb.h).  How sure: the hook's code is the
+ * (kcb_uniq_test() in variants/uniq_hash.h).  How sure: the hook's code is the
  * mail's; the pool is one gen_pool chunk with first fit, as
- * kcov_map_init() sets it up, replicated in kcb_common.c (rcu_read_lock()
+ * kcov_map_init() sets it up, replicated in uniq_hash.c (rcu_read_lock()
  * and the chunk list walk left out).  Differences: v1's modes are bits and
  * check_kcov_mode() tests mode & needed, so a KCOV_IN_CTXSW task in the
  * unique mode still passes its test; ours are values compared for
@@ -39,5 +39,9 @@
 /* Cost shape (tests/test_shape.py): the "linux" front end's, and for
  * trace_pc one call, to the pool allocator on a PC's first time. */
 #define FE_SHAPE		"percpu=2 case_percpu=2 case_calls=1 rt_percpu=3 rt_case_percpu=3 pc_calls=1"
+/* What the twins expect (variant.h): where records may be made, and
+ * trace_switch's record per case. */
+#define FE_IRQ_POLICY		KCB_IRQ_TASK_OR_KCOV_SOFTIRQ
+#define FE_SWITCH_LAYOUT	KCB_SWITCH_CASE_VAL
 
 #include "template.h"

@@ -25,5 +25,9 @@
 
 /* linux-unique's shape */
 #define FE_SHAPE		"percpu=2 case_percpu=2 case_calls=1 rt_percpu=3 rt_case_percpu=3 guard_calls=1"
+/* What the twins expect (variant.h): where records may be made, and
+ * trace_switch's record per case. */
+#define FE_IRQ_POLICY		KCB_IRQ_TASK_OR_KCOV_SOFTIRQ
+#define FE_SWITCH_LAYOUT	KCB_SWITCH_CASE_VAL
 
 #include "template.h"

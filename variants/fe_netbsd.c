@@ -39,5 +39,9 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
  * curcpu() again, curlwp merged (kcb_current()'s rule: whether NetBSD's
  * x86 curlwp merges the same way is not checked here). */
 #define FE_SHAPE		"percpu=2 case_percpu=1"
+/* What the twins expect (variant.h): where records may be made, and
+ * trace_switch's record per case. */
+#define FE_IRQ_POLICY		KCB_IRQ_TASK_ONLY
+#define FE_SWITCH_LAYOUT	KCB_SWITCH_CASE_VAL
 
 #include "template.h"

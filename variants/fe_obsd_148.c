@@ -47,5 +47,9 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
  * it): two curcpu() loads per hook (inintr(ci), then ci_curproc);
  * trace_switch looks up once, before its cases. */
 #define FE_SHAPE		"percpu=2 case_percpu=0"
+/* What the twins expect (variant.h): where records may be made, and
+ * trace_switch's record per case. */
+#define FE_IRQ_POLICY		KCB_IRQ_TASK_OR_KD_INTR
+#define FE_SWITCH_LAYOUT	KCB_SWITCH_CASE_VAL
 
 #include "template.h"

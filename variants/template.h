@@ -18,6 +18,10 @@
  *			trace_cmp(SIZE(n), val | CONST, case) per case until
  *			one returns false (needs FE_INDIRECT)
  *   FE_PROPOSAL	1 for a front end of ours (a proposal)
+ *   FE_IRQ_POLICY	required: where its OS lets records be made
+ *			(enum kcb_irq_policy in variant.h); test_irq checks it
+ *   FE_SWITCH_LAYOUT	required: its OS's trace_switch record per case
+ *			(enum kcb_switch_layout); the cmp-layout twin checks it
  *   FE_GUARD		1 to build __sanitizer_cov_trace_pc_guard() for the
  *			unique mode; needs fe_lookup_guard(&sink), which
  *			returns the mode this context may record in
@@ -28,11 +32,21 @@
  *			FE_PC_REC(&sink, ret), which returns true if the PC
  *			is to be recorded (a combo's loop_pc_at drives it)
  *
- * Each pair gets the eleven __sanitizer_cov_* hooks as real out-of-line
- * functions (named kcb_<fe>__<pair>__<hook>; objcopy --redefine-sym gives
- * them the compiler's names), loops that call them directly, and a move.
+ * Each pair gets the ten __sanitizer_cov_* hooks (trace_pc_guard too with
+ * FE_GUARD) as real out-of-line functions (named kcb_<fe>__<pair>__<hook>;
+ * objcopy --redefine-sym gives them the compiler's names), loops that call
+ * them directly, and a move: KCB_PAIR, built from the KCB_PAIR_* below.
  */
 #include "claims.h"
+
+/* The declarations the twins check a front end against: no default, so a
+ * new front end states its OS's rules instead of inheriting another's. */
+#ifndef FE_IRQ_POLICY
+#error "define FE_IRQ_POLICY (enum kcb_irq_policy in variants/variant.h: where the front end's OS lets records be made) before including template.h"
+#endif
+#ifndef FE_SWITCH_LAYOUT
+#error "define FE_SWITCH_LAYOUT (enum kcb_switch_layout in variants/variant.h: the front end's OS's trace_switch record) before including template.h"
+#endif
 
 #ifndef FE_PC
 #define FE_PC(ret)		(ret)
@@ -74,7 +88,9 @@
 #define KCB_RET_IP()		((uintptr_t)__builtin_return_address(0))
 #define KCB_HOOK		kcb_notrace kcb_noinline
 
-const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = { FE_NAME, FE_ORIGIN, FE_PROPOSAL };
+const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = {
+	FE_NAME, FE_ORIGIN, FE_PROPOSAL, FE_IRQ_POLICY, FE_SWITCH_LAYOUT
+};
 
 #define KCB_CMP_HOOK(P, name, T, type)					\
 KCB_HOOK void KCB_SYM(FE, P, name)(T a1, T a2)				\
@@ -136,7 +152,25 @@ KCB_PAIRS(KCB_PAIR_PC_AT)
 #define KCB_PC_AT_FIELDS(P)
 #endif
 
-#define KCB_PAIR(P, pname, pcc, cmpc, control)				\
+/* A comparison tracer: FreeBSD's cov_trace_cmp, our impl_cmp. */
+typedef bool (*kcb_cmp_tracer)(uint64_t type, uint64_t a1, uint64_t a2, uintptr_t ret);
+
+/* trace_switch's record type for a switch on cases[1] bits; any other
+ * width (no compiler emits one) records nothing. */
+#define KCB_SWITCH_TYPE(bits, type) do {					\
+	switch (bits) {								\
+	case 8:  type = KCB_CMP_SIZE(0); break;					\
+	case 16: type = KCB_CMP_SIZE(1); break;					\
+	case 32: type = KCB_CMP_SIZE(2); break;					\
+	case 64: type = KCB_CMP_SIZE(3); break;					\
+	default: return;							\
+	}									\
+} while (0)
+
+/* The pair's tracers: do_pc/do_cmp inline, impl_pc/impl_cmp out of line
+ * (FreeBSD's cov_trace_pc/cov_trace_cmp targets, and the out-of-line
+ * write_comp_data() of FE_CMP_CALL), fp_pc/fp_cmp the pointers to them. */
+#define KCB_PAIR_TRACERS(P, pcc, cmpc)						\
 static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
 {										\
 	struct kcb_sink s;							\
@@ -152,7 +186,6 @@ static __always_inline bool KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
 	return fe_lookup(KCB_MODE_TRACE_CMP, &s) &&				\
 	    claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type, a1, a2, FE_PC(ret));	\
 }										\
-/* FreeBSD's tracers, reached through cov_trace_pc / cov_trace_cmp. */	\
 KCB_HOOK void KCB_SYM(FE, P, impl_pc)(uintptr_t ret)			\
 {										\
 	KCB_SYM(FE, P, do_pc)(ret);						\
@@ -163,22 +196,10 @@ KCB_HOOK bool KCB_SYM(FE, P, impl_cmp)(uint64_t type, uint64_t a1,	\
 	return KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);			\
 }										\
 void (*KCB_SYM(FE, P, fp_pc))(uintptr_t) = KCB_SYM(FE, P, impl_pc);	\
-bool (*KCB_SYM(FE, P, fp_cmp))(uint64_t, uint64_t, uint64_t, uintptr_t) =	\
-    KCB_SYM(FE, P, impl_cmp);						\
-static __always_inline void KCB_SYM(FE, P, cmp)(uint64_t type,		\
-    uint64_t a1, uint64_t a2, uintptr_t ret)					\
-{										\
-	if (FE_INDIRECT) {							\
-		bool (*fn)(uint64_t, uint64_t, uint64_t, uintptr_t) =		\
-		    READ_ONCE(KCB_SYM(FE, P, fp_cmp));			\
-		if (fn)								\
-			fn(type, a1, a2, ret);					\
-	} else if (FE_CMP_CALL) {						\
-		KCB_SYM(FE, P, impl_cmp)(type, a1, a2, ret);			\
-	} else {								\
-		KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);			\
-	}									\
-}										\
+kcb_cmp_tracer KCB_SYM(FE, P, fp_cmp) = KCB_SYM(FE, P, impl_cmp);
+
+/* trace_pc: through FreeBSD's pointer, or the tracer inline. */
+#define KCB_PAIR_TRACE_PC(P)							\
 KCB_HOOK void KCB_SYM(FE, P, trace_pc)(void)				\
 {										\
 	if (FE_INDIRECT) {							\
@@ -188,6 +209,23 @@ KCB_HOOK void KCB_SYM(FE, P, trace_pc)(void)				\
 	} else {								\
 		KCB_SYM(FE, P, do_pc)(KCB_RET_IP());				\
 	}									\
+}
+
+/* How a comparison reaches the tracer (FE_INDIRECT, FE_CMP_CALL, or
+ * inline), and the eight trace_cmp hooks on it. */
+#define KCB_PAIR_CMP_HOOKS(P)							\
+static __always_inline void KCB_SYM(FE, P, cmp)(uint64_t type,		\
+    uint64_t a1, uint64_t a2, uintptr_t ret)					\
+{										\
+	if (FE_INDIRECT) {							\
+		kcb_cmp_tracer fn = READ_ONCE(KCB_SYM(FE, P, fp_cmp));	\
+		if (fn)								\
+			fn(type, a1, a2, ret);					\
+	} else if (FE_CMP_CALL) {						\
+		KCB_SYM(FE, P, impl_cmp)(type, a1, a2, ret);			\
+	} else {								\
+		KCB_SYM(FE, P, do_cmp)(type, a1, a2, ret);			\
+	}									\
 }										\
 KCB_CMP_HOOK(P, trace_cmp1, uint8_t, KCB_CMP_SIZE(0))			\
 KCB_CMP_HOOK(P, trace_cmp2, uint16_t, KCB_CMP_SIZE(1))			\
@@ -196,13 +234,24 @@ KCB_CMP_HOOK(P, trace_cmp8, uint64_t, KCB_CMP_SIZE(3))			\
 KCB_CMP_HOOK(P, trace_const_cmp1, uint8_t, KCB_CMP_SIZE(0) | KCB_CMP_CONST)	\
 KCB_CMP_HOOK(P, trace_const_cmp2, uint16_t, KCB_CMP_SIZE(1) | KCB_CMP_CONST) \
 KCB_CMP_HOOK(P, trace_const_cmp4, uint32_t, KCB_CMP_SIZE(2) | KCB_CMP_CONST) \
-KCB_CMP_HOOK(P, trace_const_cmp8, uint64_t, KCB_CMP_SIZE(3) | KCB_CMP_CONST) \
+KCB_CMP_HOOK(P, trace_const_cmp8, uint64_t, KCB_CMP_SIZE(3) | KCB_CMP_CONST)
+
+/*
+ * trace_switch, cases[] = {n, bits, case...}: a record per case, {SIZE(n)
+ * | CONST, case, val}, through the pair's cmp (the lookup and record per
+ * case) or its claim alone into the one lookup's sink; FreeBSD's form
+ * calls its tracer pointer with {SIZE(n), val | CONST, case}.  A macro,
+ * not an inline function taking the claim: GCC inlines a claim passed by
+ * pointer only after its always_inline pass, which changes the once-lookup
+ * front ends' code (scripts/hooks-dis-same).
+ */
+#define KCB_PAIR_SWITCH(P, cmpc)						\
 KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
 {										\
 	uintptr_t ret = KCB_RET_IP();						\
 	uint64_t i, ncases, type;						\
 	struct kcb_sink s = { 0 };						\
-	bool (*fn)(uint64_t, uint64_t, uint64_t, uintptr_t) = NULL;		\
+	kcb_cmp_tracer fn = NULL;						\
 										\
 	/* OpenBSD looks the descriptor up once, before decoding; FreeBSD	\
 	 * loads cov_trace_cmp once, before decoding. */			\
@@ -211,15 +260,8 @@ KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
 	if (FE_SWITCH_VAL_CONST && !(fn = READ_ONCE(KCB_SYM(FE, P, fp_cmp)))) \
 		return;								\
 	ncases = cases[0];							\
-	switch (cases[1]) {							\
-	case 8:  type = KCB_CMP_SIZE(0); break;					\
-	case 16: type = KCB_CMP_SIZE(1); break;					\
-	case 32: type = KCB_CMP_SIZE(2); break;					\
-	case 64: type = KCB_CMP_SIZE(3); break;					\
-	default: return;							\
-	}									\
+	KCB_SWITCH_TYPE(cases[1], type);					\
 	if (FE_SWITCH_VAL_CONST) {						\
-		/* {SIZE(n), val | CONST, case, pc}, until one is refused */	\
 		val |= KCB_CMP_CONST;						\
 		for (i = 0; i < ncases; i++)					\
 			if (!fn(type, val, cases[i + 2], ret))			\
@@ -234,7 +276,10 @@ KCB_HOOK void KCB_SYM(FE, P, trace_switch)(uint64_t val, uint64_t *cases)	\
 			claim_##cmpc##_rec(s, KCB_STRIDE_CMP, type,		\
 			    cases[i + 2], val, FE_PC(ret));			\
 	}									\
-}										\
+}
+
+/* The loops that call the hooks directly, from one call site each. */
+#define KCB_PAIR_LOOPS(P)							\
 kcb_noinline void KCB_SYM(FE, P, loop_pc)(uint64_t n)			\
 {										\
 	for (uint64_t i = 0; i < n; i++)					\
@@ -249,7 +294,9 @@ kcb_noinline void KCB_SYM(FE, P, loop_switch)(uint64_t n, uint64_t *cases) \
 {										\
 	for (uint64_t i = 0; i < n; i++)					\
 		KCB_SYM(FE, P, trace_switch)(i, cases);			\
-}										\
+}
+
+#define KCB_PAIR_MOVE(P, pcc, cmpc)						\
 kcb_noinline void KCB_SYM(FE, P, move)(struct kcb_dev *dst,		\
     const uint64_t *src, int stride)						\
 {										\
@@ -260,7 +307,10 @@ kcb_noinline void KCB_SYM(FE, P, move)(struct kcb_dev *dst,		\
 		KCB_MOVE(pcc, KCB_STRIDE_PC);					\
 	else									\
 		KCB_MOVE(cmpc, KCB_STRIDE_CMP);					\
-}										\
+}
+
+/* What registry.c and the rest see: the pair's description and the combo. */
+#define KCB_PAIR_DESC(P, pname, pcc, cmpc, control)				\
 static const struct kcb_pair KCB_SYM(FE, P, pairdesc) = {			\
 	pname, CLAIM_##pcc##_ORIGIN, CLAIM_##cmpc##_ORIGIN,			\
 	CLAIM_##pcc##_SHAREABLE, CLAIM_##cmpc##_SHAREABLE,			\
@@ -287,6 +337,17 @@ const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 	KCB_GUARD_FIELDS(P)							\
 	KCB_PC_AT_FIELDS(P)							\
 };
+
+/* One claim pair with this front end, in the order the functions have
+ * always been emitted (build/hooks.dis compares addresses). */
+#define KCB_PAIR(P, pname, pcc, cmpc, control)				\
+	KCB_PAIR_TRACERS(P, pcc, cmpc)						\
+	KCB_PAIR_TRACE_PC(P)							\
+	KCB_PAIR_CMP_HOOKS(P)							\
+	KCB_PAIR_SWITCH(P, cmpc)						\
+	KCB_PAIR_LOOPS(P)							\
+	KCB_PAIR_MOVE(P, pcc, cmpc)						\
+	KCB_PAIR_DESC(P, pname, pcc, cmpc, control)
 
 KCB_PAIRS(KCB_PAIR)
 

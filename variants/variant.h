@@ -1,17 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * variant.h - what the rest of kcbench sees of a variant: the registry of
+ * variant.h - what the rest of kcovbench sees of a variant: the registry of
  * front ends, claim pairs, their combinations and upstream configurations.
  */
 #ifndef KCB_VARIANT_H
 #define KCB_VARIANT_H
 
 #include "../hotpath/kcb.h"
+/* the proposals' mechanisms, beside their variants */
+#include "uniq_guard.h"
+#include "uniq_hash.h"
+#include "chunk.h"
+
+/*
+ * A front end's declarations that the twins check it against (FE_IRQ_POLICY
+ * and FE_SWITCH_LAYOUT in its fe_<id>.c), each named after the OS rule it
+ * copies: the tests know rules, never front-end names.
+ */
+enum kcb_irq_policy {
+	/* OpenBSD kd_curproc(): in a task, or in an interrupt when the
+	 * descriptor's remote runs there (inintr(ci) && !kd_intr rejects) */
+	KCB_IRQ_TASK_OR_KD_INTR = 1,
+	/* Linux check_kcov_mode(): in a task, or in a softirq whose remote
+	 * section set t->kcov_softirq */
+	KCB_IRQ_TASK_OR_KCOV_SOFTIRQ,
+	/* FreeBSD get_kinfo() (td_intr_nesting_level, td_intr_frame), NetBSD
+	 * (ci_idepth >= 0): never in an interrupt */
+	KCB_IRQ_TASK_ONLY,
+};
+enum kcb_switch_layout {
+	/* Linux write_comp_data(), NetBSD trace_cmp(), OpenBSD kcov_cmp(): one record
+	 * {SIZE(n) | CONST, case, val, pc} per case */
+	KCB_SWITCH_CASE_VAL = 1,
+	/* FreeBSD subr_coverage.c: {SIZE(n), val | CONST, case, pc} per case */
+	KCB_SWITCH_VAL_CONST_CASE,
+};
 
 struct kcb_frontend {
 	const char *name;		/* "obsd-1.49" */
 	const char *origin;		/* OS, file, revision */
 	int proposal;			/* ours, not upstream's */
+	enum kcb_irq_policy irq_policy;	/* where records may be made */
+	enum kcb_switch_layout switch_layout;	/* trace_switch's records */
 };
 
 struct kcb_pair {
