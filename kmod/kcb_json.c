@@ -16,6 +16,12 @@
  *	fair_spread, share_min, share_max, pinned, label  as bench.c's report(),
  *			the label's "cpus=" listing where each thread ran, with a
  *			'!' after one that was not on its CPU throughout
+ *	kcb_ab		a paired run's (ab=B) only, its other fields A's kept
+ *			windows': {a, b, window_ns, seed, batches [A, B],
+ *			threads: [{cpu, rounds, pairs, dropped, preempted,
+ *			migrated, a_ns_per_op, b_ns_per_op, log_ratio_ppm}]},
+ *			medians over the thread's kept pairs; preempted and
+ *			migrated count windows, dropped rounds
  *
  * No floating point in the kernel: every value is fixed point with six
  * decimals, from 64-bit integer arithmetic (mul_u64_u64_div_u64 keeps the
@@ -133,6 +139,51 @@ static void put_context(struct out *o, const struct kcb_spec *spec)
 	put(o, "  },\n  \"benchmarks\": [\n");
 }
 
+/* rep_err's text (kcb_run.c's rep_error()). */
+static const char *rep_why(int err)
+{
+	return err == -ENODATA ?
+	       "a thread kept no A/B pair: every round had a window switched out" :
+	       "a thread ran no whole batch in its window";
+}
+
+/* One thread's summary, on one line. */
+static void put_ab_thread(struct out *o, const struct kcb_thr_result *tr,
+			  bool last)
+{
+	const struct kcb_ab_thr *s = &tr->ab;
+	u32 af, bf;
+	u64 a = div_u64_rem(s->a_fs, MICRO, &af);
+	u64 b = div_u64_rem(s->b_fs, MICRO, &bf);
+
+	put(o, "        {\"cpu\": %d, \"rounds\": %llu, \"pairs\": %llu, \"dropped\": %llu, ",
+	    tr->cpu, s->rounds, s->pairs, s->dropped);
+	put(o, "\"preempted\": %llu, \"migrated\": %llu, ", s->preempted,
+	    s->migrated);
+	put(o, "\"a_ns_per_op\": %llu.%06u, \"b_ns_per_op\": %llu.%06u, ",
+	    a, af, b, bf);
+	put(o, "\"log_ratio_ppm\": %lld}%s\n", s->lr_ppm, last ? "" : ",");
+}
+
+/* A paired run's summary: per thread, medians over its kept pairs. */
+static void put_ab(struct out *o, const struct kcb_spec *spec,
+		   const struct kcb_thr_result *tr)
+{
+	int i;
+
+	put(o, "      \"kcb_ab\": {\n        \"a\": ");
+	put_str(o, spec->config);
+	put(o, ", \"b\": ");
+	put_str(o, spec->ab);
+	put(o, ", \"window_ns\": %llu, \"seed\": %llu, \"batches\": [%llu, %llu],\n",
+	    (u64)KCB_AB_WINDOW_NS, tr[0].ab.seed, tr[0].ab.batches[0],
+	    tr[0].ab.batches[1]);
+	put(o, "        \"threads\": [\n");
+	for (i = 0; i < spec->nthreads; i++)
+		put_ab_thread(o, &tr[i], i + 1 == spec->nthreads);
+	put(o, "        ]\n      },\n");
+}
+
 static void put_rep(struct out *o, const struct kcb_results *res, int rep)
 {
 	const struct kcb_spec *spec = res->spec;
@@ -157,10 +208,12 @@ static void put_rep(struct out *o, const struct kcb_results *res, int rep)
 	for (i = 0; i < n; i++)
 		len += scnprintf(label + len, sizeof(label) - len, "%s%d%s",
 				 i ? "," : "", tr[i].cpu, tr[i].pinned ? "" : "!");
-	scnprintf(label + len, sizeof(label) - len, " hwcounters=no%s",
-		  spec->remote ? " op=one-section(start+stop)" :
-		  spec->mode == MODE_WORKLOAD ?
-		  " op=one-workload-round(trace-pc)" : "");
+	len += scnprintf(label + len, sizeof(label) - len, " hwcounters=no%s",
+			 spec->remote ? " op=one-section(start+stop)" :
+			 spec->mode == MODE_WORKLOAD ?
+			 " op=one-workload-round(trace-pc)" : "");
+	if (spec->ab[0])
+		scnprintf(label + len, sizeof(label) - len, " ab=%s", spec->ab);
 
 	put(o, "    {\n      \"name\": \"kmod:%s/%s/irq:%d/iterations:1/manual_time/threads:%d\",\n",
 	    spec->config, kcb_spec_mode_name(spec), spec->irq, spec->nthreads);
@@ -174,7 +227,7 @@ static void put_rep(struct out *o, const struct kcb_results *res, int rep)
 	    spec->nthreads, spec->nthreads);
 	if (res->rep_err[rep]) {
 		put(o, "      \"error_occurred\": true,\n");
-		put(o, "      \"error_message\": \"a thread ran no whole batch in its window\"\n    }");
+		put(o, "      \"error_message\": \"%s\"\n    }", rep_why(res->rep_err[rep]));
 		return;
 	}
 	put_fixed(o, "real_time", muldiv(sum_ns, MICRO, n * n), false);
@@ -187,6 +240,8 @@ static void put_rep(struct out *o, const struct kcb_results *res, int rep)
 	put(o, "      \"pinned\": %d,\n", pinned);
 	put_fixed(o, "share_max", muldiv(hi, n * MICRO, sum_ops), false);
 	put_fixed(o, "share_min", muldiv(lo, n * MICRO, sum_ops), false);
+	if (spec->ab[0])
+		put_ab(o, spec, tr);
 	put(o, "      \"label\": ");
 	put_str(o, label);
 	put(o, "\n    }");
@@ -194,7 +249,10 @@ static void put_rep(struct out *o, const struct kcb_results *res, int rep)
 
 int kcb_json(const struct kcb_results *res, char **text, size_t *len)
 {
-	struct out o = { .cap = 4096 + res->spec->reps * 2048 };
+	const struct kcb_spec *spec = res->spec;
+	/* a paired run's summary: ~270 bytes a thread */
+	struct out o = { .cap = 4096 + spec->reps * (2048 +
+			 (spec->ab[0] ? 320 * spec->nthreads : 0)) };
 	int rep;
 
 	o.p = kvmalloc(o.cap, GFP_KERNEL);
@@ -215,6 +273,19 @@ int kcb_json(const struct kcb_results *res, char **text, size_t *len)
 	return 0;
 }
 
+/* One dmesg line per thread of a paired run. */
+static void log_ab(const struct kcb_spec *spec, int rep, int thread,
+		   const struct kcb_ab_thr *s)
+{
+	u32 af, bf;
+	u64 a = div_u64_rem(s->a_fs / 1000, 1000, &af);
+	u64 b = div_u64_rem(s->b_fs / 1000, 1000, &bf);
+
+	pr_info("%s/%s ab=%s rep %d thread %d: %llu pairs, %llu dropped, A %llu.%03u B %llu.%03u ns/op, ln(B/A) %lld ppm\n",
+		spec->config, kcb_spec_mode_name(spec), spec->ab, rep, thread,
+		s->pairs, s->dropped, a, af, b, bf, s->lr_ppm);
+}
+
 void kcb_results_log(const struct kcb_results *res)
 {
 	const struct kcb_spec *spec = res->spec;
@@ -226,9 +297,9 @@ void kcb_results_log(const struct kcb_results *res)
 		u32 frac;
 
 		if (res->rep_err[rep]) {
-			pr_info("%s/%s threads:%d rep %d: no whole batch in the window\n",
-				spec->config, kcb_spec_mode_name(spec),
-				spec->nthreads, rep);
+			pr_info("%s/%s threads:%d rep %d: %s\n", spec->config,
+				kcb_spec_mode_name(spec), spec->nthreads, rep,
+				rep_why(res->rep_err[rep]));
 			continue;
 		}
 		for (i = 0; i < n; i++)
@@ -237,5 +308,7 @@ void kcb_results_log(const struct kcb_results *res)
 		pr_info("%s/%s threads:%d rep %d: %llu.%03u ns/%s\n", spec->config,
 			kcb_spec_mode_name(spec), spec->nthreads, rep, whole,
 			frac, spec->mode == MODE_WORKLOAD ? "round" : "op");
+		for (i = 0; spec->ab[0] && i < n; i++)
+			log_ab(spec, rep, i, &tr[i].ab);
 	}
 }

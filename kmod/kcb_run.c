@@ -16,7 +16,8 @@
  * or under qemu by the host) still reports; its window is then longer
  * than asked for, and measured as it was.
  * What a batch does is mode_batch() (bench/modes.h), the userland
- * benchmark's own code.  cond_resched() between batches: a window can
+ * benchmark's own code.  A paired run (ab=B) runs kcb_ab.c's rounds in
+ * place of the window, in the same threads, after the same start barrier.  cond_resched() between batches: a window can
  * last seconds, and a !PREEMPT kernel must still schedule and pass RCU
  * quiescent states.
  */
@@ -45,7 +46,8 @@ struct thr {
 /* One repetition, shared by its threads. */
 struct rep {
 	const struct kcb_spec *spec;
-	struct mode_run *mr;
+	struct mode_run *mr;		/* [I] [2] A's; B's in a paired run */
+	struct kcb_ab *ab;		/* [I] a paired run's, or NULL */
 	int phase;			/* [a] PH_*, written by thread 0 */
 	bool abort;			/* [a] the writer was signalled */
 	atomic_t arrived;		/* start barrier: threads not yet in */
@@ -118,6 +120,19 @@ static void window(struct rep *r, struct thr *t, struct mode_thread *mt)
 	}
 }
 
+/* The thread's buffers (one for both sides of a paired run), tracing on. */
+static int thr_mode_init(struct rep *r, struct thr *t, struct mode_thread *mt)
+{
+	int err = mode_thread_init(&r->mr[kcb_ab_side(r->spec)], mt);
+
+	if (err || !r->ab)
+		return err;
+	err = kcb_ab_thread_init(r->ab, t->idx);
+	if (err)
+		mode_thread_fini(r->mr, mt);
+	return err;
+}
+
 static int thr_main(void *arg)
 {
 	struct thr *t = arg;
@@ -138,7 +153,7 @@ static int thr_main(void *arg)
 		t->remote = kcb_remote_thread_init(r->spec, t->idx);
 		err = PTR_ERR_OR_ZERO(t->remote);
 	} else {
-		err = mode_thread_init(r->mr, &mt);
+		err = thr_mode_init(r, t, &mt);
 	}
 	if (err)
 		atomic_set(&r->failed, err);
@@ -146,8 +161,12 @@ static int thr_main(void *arg)
 	atomic_dec(&r->arrived);
 	while (atomic_read(&r->arrived) > 0 && !READ_ONCE(r->abort))
 		cond_resched();
-	if (!atomic_read(&r->failed) && !READ_ONCE(r->abort))
-		window(r, t, &mt);
+	if (!atomic_read(&r->failed) && !READ_ONCE(r->abort)) {
+		if (r->ab)
+			kcb_ab_thread(r->ab, t->idx, &mt, t->res);
+		else
+			window(r, t, &mt);
+	}
 	t->res->pinned = !err && raw_smp_processor_id() == t->cpu;
 	if (!err && r->spec->remote)
 		kcb_remote_thread_fini(t->remote);
@@ -194,7 +213,15 @@ static int run_rep(const struct kcb_spec *spec, struct mode_run *mr,
 	atomic_set(&r.closed, 0);
 	atomic_set(&r.left, n);
 	init_completion(&r.done);
-	mode_run_reset(mr);
+	mode_run_reset(&mr[0]);
+	if (spec->ab[0]) {
+		mode_run_reset(&mr[1]);
+		r.ab = kcb_ab_alloc(spec, mr, &r.abort);
+		if (!r.ab) {
+			kfree(thr);
+			return -ENOMEM;
+		}
+	}
 	for (made = 0; made < n; made++) {
 		struct task_struct *k;
 
@@ -222,36 +249,64 @@ static int run_rep(const struct kcb_spec *spec, struct mode_run *mr,
 		if (!err)
 			err = atomic_read(&r.failed);
 	}
+	kcb_ab_free(r.ab);
 	kfree(thr);
 	return err;
 }
 
+/* A's mode run, and B's in a paired run; mode_run_fini() both either way. */
+static int mode_runs_init(const struct kcb_spec *spec, struct mode_run *mr)
+{
+	int err = mode_run_init(&mr[0], spec->c, spec->mode, spec->buf_words);
+
+	if (!err && spec->ab[0])
+		err = mode_run_init(&mr[1], spec->cb, spec->mode, spec->buf_words);
+	return err;
+}
+
+/* Why a repetition has no numbers, or 0. */
+static int rep_error(const struct kcb_spec *spec,
+		     const struct kcb_thr_result *tr)
+{
+	int i;
+
+	for (i = 0; i < spec->nthreads; i++) {
+		/* Every round had a window switched out. */
+		if (spec->ab[0] && !tr[i].ab.pairs)
+			return -ENODATA;
+		/* Only an abort leaves a thread no ops (see window()). */
+		if (!tr[i].ops)
+			return -ERANGE;
+	}
+	return 0;
+}
+
 int kcb_run(const struct kcb_spec *spec, struct kcb_results *res)
 {
-	struct mode_run mr;
-	int rep, i, err;
+	struct mode_run mr[2] = { };
+	int rep, err;
 
-	err = mode_run_init(&mr, spec->c, spec->mode, spec->buf_words);
+	err = mode_runs_init(spec, mr);
 	if (!err && spec->remote)
 		err = kcb_remote_run_init(spec);
 	if (err) {
-		mode_run_fini(&mr);
+		mode_run_fini(&mr[0]);
+		mode_run_fini(&mr[1]);
 		return err;
 	}
 	for (rep = 0; rep < spec->reps && !err; rep++) {
 		struct kcb_thr_result *tr = &res->thr[rep * spec->nthreads];
 
-		err = run_rep(spec, &mr, tr);
-		/* Only an abort leaves a thread no ops (see window()). */
-		for (i = 0; !err && i < spec->nthreads; i++)
-			if (!tr[i].ops)
-				res->rep_err[rep] = -ERANGE;
+		err = run_rep(spec, mr, tr);
+		if (!err)
+			res->rep_err[rep] = rep_error(spec, tr);
 		if (signal_pending(current))
 			err = err ?: -EINTR;
 	}
 	if (spec->remote)
 		err = kcb_remote_run_fini(spec) ?: err;
-	mode_run_fini(&mr);
+	mode_run_fini(&mr[0]);
+	mode_run_fini(&mr[1]);
 	return err;
 }
 

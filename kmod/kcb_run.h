@@ -35,6 +35,8 @@ struct kcb_spec {
 	u64 buf_words;			/* own buffers, 0: one batch's room */
 	const struct kcb_remote_ops *remote;	/* a remote-section run, or NULL */
 	int remote_soft;		/* ... its sections in softirq */
+	char ab[KCB_CONFIG_MAX];	/* B of a paired run (kcb_ab.c), or "" */
+	const struct kcb_combo *cb;	/* ... its combo, NULL for "empty" */
 };
 
 /* The mode's name, or a remote run's context ("task", "softirq"). */
@@ -59,13 +61,35 @@ struct kcb_remote_thread *kcb_remote_thread_init(const struct kcb_spec *spec, in
 u64  kcb_remote_batch(struct kcb_remote_thread *t);
 void kcb_remote_thread_fini(struct kcb_remote_thread *t);
 
+/*
+ * A paired run (spec ab=B, kcb_ab.c): per thread, rounds of one window of
+ * A and one of B in a seeded random order, every thread in the same window
+ * at once.  A pair is kept only if neither window was switched out or
+ * migrated.  No floating point in the kernel: integers, fixed point.
+ */
+#define KCB_AB_WINDOW_NS	(200 * NSEC_PER_USEC)
+
+struct kcb_ab_thr {
+	u64 rounds;			/* measured rounds, as every thread's */
+	u64 batches[2];			/* per window of A, B: thread 0's */
+	u64 seed;			/* the rounds' order, as every thread's */
+	u64 pairs, dropped;		/* kept pairs; dropped rounds, ... */
+	u64 preempted, migrated;	/* ... and their windows, by cause */
+	u64 a_fs, b_fs;			/* medians over kept pairs: fs per op,
+					 * i.e. ns per op with six decimals */
+	s64 lr_ppm;			/* median over kept pairs of ln(B/A),
+					 * in parts per million */
+};
+
 /* One thread's part of one repetition. */
 struct kcb_thr_result {
-	u64 ops;			/* batches' ops in the window */
+	u64 ops;			/* batches' ops in the window (ab: A's
+					 * kept windows) */
 	u64 ns;				/* the window, as this thread saw it */
 	u64 cpu_ns;			/* its CPU time, warm-up included */
 	int cpu;			/* where it ran (-1: never attached) */
 	int pinned;			/* on its CPU at start and at the end */
+	struct kcb_ab_thr ab;		/* a paired run's summary */
 };
 
 /* Every repetition of a run, as kcb_json.c prints it. */
@@ -74,6 +98,23 @@ struct kcb_results {
 	struct kcb_thr_result *thr;	/* [reps][nthreads] */
 	int *rep_err;			/* [reps] 0, or why it has no numbers */
 };
+
+/*
+ * A paired run's repetition (kcb_ab.c): kcb_ab_alloc() before its threads
+ * start, kcb_ab_thread_init() then kcb_ab_thread() in each (attached, its
+ * mode_thread set up), kcb_ab_free() after.  mr[2] are A's and B's;
+ * *abort stops every thread at its next window.  kcb_ab_side(): the side
+ * whose mode_thread_init() sets up the one buffer both sides use.
+ */
+struct kcb_ab;
+struct kcb_ab *kcb_ab_alloc(const struct kcb_spec *spec, struct mode_run *mr,
+			    const bool *abort);
+void kcb_ab_free(struct kcb_ab *ab);
+/* In the thread before the start barrier: its room for pairs; -ENOMEM. */
+int  kcb_ab_thread_init(struct kcb_ab *ab, int idx);
+void kcb_ab_thread(struct kcb_ab *ab, int idx, struct mode_thread *mt,
+		   struct kcb_thr_result *res);
+int  kcb_ab_side(const struct kcb_spec *spec);
 
 /*
  * Parse text (modified in place) into spec.  The caller holds

@@ -23,6 +23,10 @@
  *	buffer_words=N	each thread's own buffer, count word included,
  *			emptied only when full; 0: room for one batch,
  *			emptied after each (never leaves L1)	(262144)
+ *	ab=NAME		a paired run (kcb_ab.c): config= is A, NAME (as
+ *			config= takes it; the same name for A/A) is B, in
+ *			the same mode, which B must be able to run; then
+ *			window_ms is the measured rounds' time	(none)
  *
  * or, instead of config= and mode=, a remote-section run
  * (kcb_remote_run.c):
@@ -48,10 +52,10 @@
 })
 
 enum { K_CONFIG, K_MODE, K_THREADS, K_CPUS, K_WINDOW, K_WARMUP, K_REPS, K_IRQ,
-       K_BUFFER, K_REMOTE, K_CONTEXT, K_MAX };
+       K_BUFFER, K_REMOTE, K_CONTEXT, K_AB, K_MAX };
 static const char *const keys[K_MAX] = {
 	"config", "mode", "threads", "cpus", "window_ms", "warmup_ms", "reps", "irq",
-	"buffer_words", "remote", "context",
+	"buffer_words", "remote", "context", "ab",
 };
 
 static int number(const char *key, const char *v, u64 min, u64 max, u64 *out)
@@ -61,6 +65,36 @@ static int number(const char *key, const char *v, u64 min, u64 max, u64 *out)
 	if (kstrtou64(v, 10, &x) || x < min || x > max)
 		return bad("%s=%.32s: want %llu .. %llu", key, v, min, max);
 	*out = x;
+	return 0;
+}
+
+/* name's combo into *c (NULL for "empty"); -EINVAL for an unknown name. */
+static int find_config(const char *key, const char *v, char *name,
+		       const struct kcb_combo **c)
+{
+	if (strscpy(name, v, KCB_CONFIG_MAX) < 0)
+		return bad("%s name too long", key);
+	*c = strcmp(v, "empty") ? kcb_find(v) : NULL;
+	if (!*c && strcmp(v, "empty"))
+		return bad("unknown config '%.32s' (%s=)", v, key);
+	return 0;
+}
+
+/* Whether c (NULL: the empty hook) can run mode: what mode_run_init()
+ * would refuse, said here with the reason. */
+static int mode_fits(const char *name, const struct kcb_combo *c, int mode)
+{
+	if (mode == MODE_WORKLOAD && !kcb_workload_of(c))
+		return bad("%s has no workload copy (upstream configurations only)",
+			   name);
+	if ((mode == MODE_GUARD_FIRST || mode == MODE_GUARD_REPEAT) && c &&
+	    !c->loop_guard)
+		return bad("%s has no trace_pc_guard for mode %s", name,
+			   kcb_mode_names[mode]);
+	if ((mode == MODE_HASH_FIRST || mode == MODE_HASH_REPEAT) && c &&
+	    !c->loop_pc_at)
+		return bad("%s has no unique-PC hash table for mode %s", name,
+			   kcb_mode_names[mode]);
 	return 0;
 }
 
@@ -103,12 +137,11 @@ static int parse_pair(char *tok, struct kcb_spec *spec, u64 *val, bool *seen,
 	seen[k] = true;
 	switch (k) {
 	case K_CONFIG:
-		if (strscpy(spec->config, v, sizeof(spec->config)) < 0)
-			return bad("config name too long");
-		spec->c = strcmp(v, "empty") ? kcb_find(v) : NULL;
-		if (!spec->c && strcmp(v, "empty"))
-			return bad("unknown config '%.32s'", v);
-		return 0;
+		return find_config("config", v, spec->config, &spec->c);
+	case K_AB:
+		if (!*v)
+			return bad("ab= wants B: a config, FRONTEND/PAIR or empty");
+		return find_config("ab", v, spec->ab, &spec->cb);
 	case K_MODE:
 		spec->mode = kcb_mode_find(v);
 		return spec->mode < 0 ? bad("unknown mode '%.32s'", v) : 0;
@@ -176,9 +209,12 @@ int kcb_spec_parse(char *text, struct kcb_spec *spec)
 		return bad("config= (or remote=) is required");
 	if (seen[K_THREADS] && seen[K_CPUS] && val[K_THREADS] != ncpus)
 		return bad("threads=%llu but %d CPUs listed", val[K_THREADS], ncpus);
-	if (spec->mode == MODE_WORKLOAD && !kcb_workload_of(spec->c))
-		return bad("%s has no workload copy (upstream configurations only)",
-			   spec->config);
+	if (seen[K_AB] && seen[K_REMOTE])
+		return bad("ab= pairs config= runs, not remote= ones");
+	if (!spec->remote && mode_fits(spec->config, spec->c, spec->mode))
+		return -EINVAL;
+	if (seen[K_AB] && mode_fits(spec->ab, spec->cb, spec->mode))
+		return -EINVAL;
 	if (val[K_REPS] * (val[K_WARMUP] + val[K_WINDOW]) > KCB_RUN_MS_MAX)
 		return bad("reps x (warmup_ms + window_ms) over %d ms", KCB_RUN_MS_MAX);
 	if (!seen[K_CPUS]) {
@@ -227,5 +263,7 @@ int kcb_spec_print(const struct kcb_spec *spec, char *buf, size_t size)
 	n += scnprintf(buf + n, size - n, " window_ms=%llu warmup_ms=%llu reps=%d buffer_words=%llu",
 		       spec->window_ns / NSEC_PER_MSEC,
 		       spec->warmup_ns / NSEC_PER_MSEC, spec->reps, spec->buf_words);
+	if (spec->ab[0])
+		n += scnprintf(buf + n, size - n, " ab=%s", spec->ab);
 	return n;
 }

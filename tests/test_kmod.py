@@ -68,6 +68,17 @@ class Specs(unittest.TestCase):
         self.assertIn("config=linux mode=workload threads=2 window_ms=200 warmup_ms=50 reps=5", s)
         self.assertFalse([x for x in s if "netbsd/cas mode=workload" in x])
 
+    def test_paired_specs(self):
+        s = kmod.specs_for(["empty", "netbsd/cas"], ["pertask", "workload"], [2], 100, 5, 1,
+                           ab="linux/planted-nops")
+        # B has no workload copy: no paired workload run at all
+        self.assertEqual(s, ["config=empty mode=pertask threads=2 window_ms=100 warmup_ms=5 "
+                             "reps=1 ab=linux/planted-nops",
+                             "config=netbsd/cas mode=pertask threads=2 window_ms=100 "
+                             "warmup_ms=5 reps=1 ab=linux/planted-nops"])
+        s = kmod.specs_for(["linux"], ["workload", "cmp"], [1], 100, 5, 1, ab="linux")
+        self.assertEqual([x.split()[1] for x in s], ["mode=workload", "mode=cmp"])
+
     def test_upstream_configs_from_configs_h(self):
         self.assertIn("linux", kmod.upstream_configs())
         self.assertIn("openbsd-1.49", kmod.upstream_configs())
@@ -108,6 +119,49 @@ class Table(unittest.TestCase):
                                                "kmod", "2t"])
         self.assertEqual(rows["linux/pertask"], ["3.00", "30.0", "6.00", "60.0"])
         self.assertEqual(rows["netbsd/cas/pertask"], ["-", "40.0", "-", "-"])
+
+
+class Paired(unittest.TestCase):
+    """A paired run's repetition (kcb_json.c's kcb_ab): the loader takes
+    it as A's row, and the paired table shows each thread's summary."""
+
+    def paired(self):
+        r = rep("kmod:linux/pertask", 2, 1.5)
+        r["kcb_ab"] = {"a": "linux", "b": "linux/planted-nops", "window_ns": 200000,
+                       "seed": 2 ** 64 - 1, "batches": [3, 3], "threads": [
+                           {"cpu": 0, "rounds": 10, "pairs": 9, "dropped": 1, "preempted": 1,
+                            "migrated": 0, "a_ns_per_op": 1.5, "b_ns_per_op": 1.65,
+                            "log_ratio_ppm": 95310},
+                           {"cpu": 1, "rounds": 10, "pairs": 10, "dropped": 0, "preempted": 0,
+                            "migrated": 0, "a_ns_per_op": 1.5, "b_ns_per_op": 1.5,
+                            "log_ratio_ppm": -1000}]}
+        return r
+
+    def test_loaded_as_a_row(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "raw.json"), "w") as f:
+                json.dump({"context": {}, "benchmarks": [self.paired()]}, f)
+            _, benches = results.load(d)
+        self.assertEqual([(b.row, b.samples) for b in benches], [("kmod:linux/pertask", [1.5])])
+
+    def test_table(self):
+        header, rows = kmod.ab_rows([rep("kmod:linux/pertask", 1, 1.0), self.paired()])
+        self.assertEqual(len(rows), 2)
+        row = dict(zip(header, rows[0]))
+        self.assertEqual((row["A"], row["B"], row["mode"], row["pairs"], row["dropped"]),
+                         ("linux", "linux/planted-nops", "pertask", "9", "1"))
+        self.assertEqual((row["A ns/op"], row["B ns/op"], row["B/A"]),
+                         ("1.500", "1.650", "+10.00%"))
+        self.assertEqual(dict(zip(header, rows[1]))["B/A"], "-0.10%")
+        txt, md = kmod.render("n", "key", [], 1, "qemu", [self.paired()])
+        self.assertIn("linux/planted-nops", txt)
+        self.assertIn("| linux | linux/planted-nops |", md)
+
+    def test_malformed_summary_fails(self):
+        r = self.paired()
+        del r["kcb_ab"]["threads"][1]["pairs"]
+        with self.assertRaisesRegex(Failure, "malformed"):
+            kmod.ab_rows([r])
 
 
 class RunHere(unittest.TestCase):

@@ -17,9 +17,17 @@ Where the module runs:
 
 One spec per config x mode x thread count (kmod/kcb_spec.c).  --userland
 also runs the userland benchmark here with the same settings, so that the
-table shows kernel and userland ns/op side by side."""
+table shows kernel and userland ns/op side by side.
+
+--ab B makes each spec a paired run (the module's ab=B): every config is A,
+measured by the same kthreads in alternating ~200 us windows with B, in
+lockstep; a kmod row is then A's kept windows, and a second table shows
+each thread's kept and dropped pairs, both medians and the median
+per-pair change ln(B/A).  The module keeps a summary, not the pairs: for
+a verdict with an interval use `kcovbench ab` (userland)."""
 import argparse
 import json
+import math
 import os
 import platform
 import re
@@ -85,6 +93,9 @@ def add_arguments(p):
                    help="warm-up before it (default: %(default)s)")
     r.add_argument("--buffer-words", metavar="N|batch", type=cmd_run._buffer,
                    help="as run's (the module's spec key buffer_words; batch is 0)")
+    r.add_argument("--ab", metavar="B",
+                   help="paired runs: each config is A, B alternates with it window by "
+                        "window in the same kthreads (--duration: the measured rounds)")
     r.add_argument("--repetitions", metavar="N", type=int, default=5,
                    help="repetitions per benchmark (default: %(default)s)")
     r.add_argument("--userland", action="store_true",
@@ -120,14 +131,19 @@ def proposed_configs():
 
 
 def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,
-              buffer_words=None):
+              buffer_words=None, ab=None):
     """One spec line per config x mode x thread count; the workload only
     exists for upstream configurations (and empty: uninstrumented).  With
-    cpus (a placement's pin order), N kthreads take its first N CPUs."""
+    cpus (a placement's pin order), N kthreads take its first N CPUs; with
+    ab, each is a paired run against ab."""
     workload_ok = set(upstream_configs()) | set(proposed_configs()) | {"empty"}
     out = []
     for c in configs:
         for m in modes:
+            if m == "workload" and ab is not None and ab not in workload_ok:
+                warn("%s has no workload copy (upstream configurations only): "
+                     "no paired workload runs" % ab)
+                continue
             if m == "workload" and c not in workload_ok:
                 warn("%s has no workload copy (upstream configurations only): skipped" % c)
                 continue
@@ -136,9 +152,37 @@ def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,
                 if buffer_words is not None:
                     where += " buffer_words=%s" % ("0" if buffer_words == "batch"
                                                    else buffer_words)
+                if ab is not None:
+                    where += " ab=" + ab
                 out.append("config=%s mode=%s threads=%d window_ms=%d warmup_ms=%d reps=%d%s"
                            % (c, m, t, window_ms, warmup_ms, reps, where))
     return out
+
+
+def ab_rows(runs):
+    """One row per thread of each paired repetition (kcb_json.c's kcb_ab):
+    A, B, mode, threads, repetition, thread, pairs kept and dropped, both
+    medians (ns/op) and the median ln(B/A) as a %% change."""
+    header = ["A", "B", "mode", "threads", "rep", "thread", "pairs", "dropped",
+              "A ns/op", "B ns/op", "B/A"]
+    rows = []
+    for r in runs:
+        ab = r.get("kcb_ab")
+        if not isinstance(ab, dict):
+            continue
+        mode = results.Bench(r.get("run_name", r.get("name", "")), 1).mode
+        try:
+            for i, t in enumerate(ab["threads"]):
+                change = math.expm1(t["log_ratio_ppm"] / 1e6) * 100
+                rows.append([str(ab["a"]), str(ab["b"]), mode, str(r.get("threads", "?")),
+                             str(r.get("repetition_index", "?")), str(i),
+                             "%d" % t["pairs"], "%d" % t["dropped"],
+                             "%.3f" % t["a_ns_per_op"], "%.3f" % t["b_ns_per_op"],
+                             "%+.2f%%" % change])
+        except (KeyError, TypeError, ValueError, OverflowError) as e:
+            raise Failure("a paired run's kcb_ab summary is malformed (%s: %s)"
+                          % (type(e).__name__, e))
+    return header, rows
 
 
 def guest_cpus(placement, smp):
@@ -322,7 +366,7 @@ def side_by_side(benches, title):
         ["**%s**" % title, "", table.md(header, body)]
 
 
-def render(name, key, benches, reps, target):
+def render(name, key, benches, reps, target, runs=()):
     head = "kcovbench kmod run %s\n%s" % (name, key)
     title = ("ns/op (ns per round in workload mode): median (min-max) of n=%d "
              "repetitions; columns: user = the userland replica on "
@@ -330,6 +374,14 @@ def render(name, key, benches, reps, target):
     t_txt, t_md = side_by_side(benches, title)
     txt = table.wrap(head) + [""] + t_txt
     md = ["# kcovbench kmod run %s" % name, "", "```", key, "```", ""] + t_md
+    header, rows = ab_rows(runs)
+    if rows:
+        about = ("paired runs (kmod rows above: A's kept windows): per thread, pairs "
+                 "of one A and one B window kept (dropped: a window switched out or "
+                 "migrated), medians of each side's ns/op and B/A = the median "
+                 "per-pair ln(B/A) as a change; no interval (use `kcovbench ab`)")
+        txt += [""] + table.wrap(about) + table.txt(header, rows).splitlines()
+        md += ["", "**%s**" % about, "", table.md(header, rows)]
     if any(b.unpinned for b in benches):
         note = "! = in some repetition a thread did not run on its pinned CPU"
         txt += ["", note]
@@ -377,8 +429,10 @@ def main(a):
         if max(threads) > len(cpus):
             raise UsageError("placement %s offers %d CPUs; %d threads asked"
                              % (a.placement, len(cpus), max(threads)))
+    if a.ab is not None:
+        binary.check_configs([a.ab])
     specs = specs_for(configs, modes, threads, window_ms, warmup_ms, a.repetitions, cpus,
-                      a.buffer_words)
+                      a.buffer_words, a.ab)
     name = a.name or time.strftime("kmod-%Y%m%d-%H%M%S-") + socket.gethostname()
 
     # the last input check: a build results/ may take
@@ -429,7 +483,7 @@ def main(a):
                         "working KVM here); they show that each variant runs in kernel "
                         "context, not what it costs there.  The user numbers are real, "
                         "from this host.\n")
-        txt, md = render(name, key_txt.rstrip("\n"), benches, a.repetitions, target)
+        txt, md = render(name, key_txt.rstrip("\n"), benches, a.repetitions, target, runs)
         cmd_run.publish(stage, a.out, name, txt, (
             ("key.txt", key_txt), ("table.txt", txt), ("table.md", md),
             ("table.csv", cmd_run._csv(benches, target)),
