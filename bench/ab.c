@@ -237,18 +237,25 @@ static int thread_setup(struct ab *ab, struct ab_thread *t)
 	t->cpu = kcb_thread_attach(t->idx, true);
 	if (t->cpu < 0 || t->cpu != kcb_pin_target(t->idx))
 		return -1;
-	for (l = 0; l < ab->nlayouts; l++)
+	for (l = 0; l < ab->nlayouts; l++) {
+		/* One mode: one buffer for both sides (never run at once), so
+		 * that where it sits favours neither; set up by a side with a
+		 * hook (the empty one makes no guard bitmap or hash table). */
+		int one = ab->mode[0] == ab->mode[1], first = one && !ab->c[l][0];
+
 		for (s = 0; s < 2; s++) {
-			/* One mode: one buffer for both sides (never run at
-			 * once), so that where it sits favours neither. */
-			if (s == 1 && ab->mode[0] == ab->mode[1]) {
-				t->mt[l][1] = t->mt[l][0];
+			int side = s ^ first;
+
+			if (s == 1 && one) {
+				t->mt[l][side] = t->mt[l][!side];
 				continue;
 			}
-			t->mt[l][s] = kcb_zalloc(sizeof(*t->mt[l][s]));
-			if (!t->mt[l][s] || mode_thread_init(&ab->mr[l][s], t->mt[l][s]))
+			t->mt[l][side] = kcb_zalloc(sizeof(*t->mt[l][side]));
+			if (!t->mt[l][side] ||
+			    mode_thread_init(&ab->mr[l][side], t->mt[l][side]))
 				return -1;
 		}
+	}
 	kcb_task_disable(kcb_current());
 	return 0;
 }

@@ -124,6 +124,14 @@ class Binary(unittest.TestCase):
         self.assertEqual(len(doc["layouts"][0]["threads"]), 2)
         self.assertEqual(len(set(doc["cpus"])), 2)
 
+    def test_empty_against_a_unique_mode(self):
+        # the shared buffer is set up by the side with a hook
+        for b, mode in (("proposed-linux-unique", "guard-first"),
+                        ("proposed-linux-uniq-hash", "hash-repeat")):
+            rc, out, err = binary_ab("--a=empty", "--b=" + b, "--mode=" + mode, *SHORT)
+            self.assertEqual(rc, 0, (b, err))
+            self.assertGreater(json.loads(out)["layouts"][0]["threads"][0]["pairs"], 0)
+
     def test_bad_arguments_are_refused(self):
         for argv in (["--a=linux"], ["--a=linux", "--b=nosuch"], ["--a=linux", "--b=linux",
                      "--layouts=8"], ["--a=linux", "--b=linux", "--layouts=0,0"],
