@@ -120,6 +120,21 @@ class Table(unittest.TestCase):
         self.assertEqual(rows["linux/pertask"], ["3.00", "30.0", "6.00", "60.0"])
         self.assertEqual(rows["netbsd/cas/pertask"], ["-", "40.0", "-", "-"])
 
+    def test_n_is_what_was_measured(self):
+        # 3 repetitions asked, 2 measured in every cell: the title says 2
+        runs = []
+        for i in range(2):
+            for name in ("linux/pertask", "kmod:linux/pertask"):
+                r = rep(name, 1, 3.0 + i)
+                r["repetition_index"] = i
+                runs.append(r)
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "raw.json"), "w") as f:
+                json.dump({"context": {}, "benchmarks": runs}, f)
+            _, benches = results.load(d)
+        txt, _ = kmod.render("t", "key", benches, 3, "qemu")
+        self.assertIn("n=2 repetitions measured", " ".join(txt.split()))
+
 
 class Paired(unittest.TestCase):
     """A paired run's repetition (kcb_json.c's kcb_ab): the loader takes

@@ -349,7 +349,7 @@ def _run_userland(configs, modes, threads, a, tmp):
     return doc, shlex.join([shown] + args + ["--benchmark_out=raw.json"])
 
 
-def side_by_side(benches, title):
+def side_by_side(benches, title, reps=None):
     """Rows config/mode; per thread count a userland and a kmod column."""
     threads = sorted({b.threads for b in benches})
     kinds = [k for k in ("user", "kmod") if any(b.config.startswith("kmod:") == (k == "kmod")
@@ -360,7 +360,7 @@ def side_by_side(benches, title):
         row = b.row[len("kmod:"):] if kind == "kmod" else b.row
         rows.setdefault(row, {})[(kind, b.threads)] = b
     header = ["config/mode"] + ["%s %dt" % (k, t) for t in threads for k in kinds]
-    body = [[r] + [cmd_run._cell(cells[(k, t)], "ns_per_op") if (k, t) in cells else "-"
+    body = [[r] + [cmd_run._cell(cells[(k, t)], "ns_per_op", reps) if (k, t) in cells else "-"
                    for t in threads for k in kinds] for r, cells in rows.items()]
     return table.wrap(title) + table.txt(header, body).splitlines(), \
         ["**%s**" % title, "", table.md(header, body)]
@@ -368,10 +368,13 @@ def side_by_side(benches, title):
 
 def render(name, key, benches, reps, target, runs=()):
     head = "kcovbench kmod run %s\n%s" % (name, key)
+    # n = what was measured, not what was asked (a repetition may error)
+    reps = cmd_run._common_count(benches, "ns_per_op", reps)
     title = ("ns/op (ns per round in workload mode): median (min-max) of n=%d "
-             "repetitions; columns: user = the userland replica on "
+             "repetitions measured (a cell with fewer says n=); columns: user = the "
+             "userland replica on "
              "this host, kmod = kcovbench.ko in %s; Nt = N threads" % (reps, target))
-    t_txt, t_md = side_by_side(benches, title)
+    t_txt, t_md = side_by_side(benches, title, reps)
     txt = table.wrap(head) + [""] + t_txt
     md = ["# kcovbench kmod run %s" % name, "", "```", key, "```", ""] + t_md
     header, rows = ab_rows(runs)
