@@ -147,6 +147,14 @@ class Binary(unittest.TestCase):
                 self.assertIn("kcovbench ab:", err)
 
 
+class Readme(unittest.TestCase):
+    def test_figures_are_the_results(self):
+        # the README's ab figures are copied from results/, never typed
+        r = subprocess.run([os.path.join(ROOT, "scripts", "readme-figures"), "--check"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
 class Driver(unittest.TestCase):
     def test_row_saved_and_reread(self):
         with tempfile.TemporaryDirectory() as tmp:
