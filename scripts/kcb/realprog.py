@@ -310,6 +310,12 @@ def runtime():
         rt[k] = step(out, ["gcc"] + RT_CFLAGS + defs + ["-c", src, "-o", out + ".tmp"],
                      [src, __file__] + heads)
     kcb = [os.path.join(PLAIN, "hotpath_kcb_user.o"), os.path.join(PLAIN, "hotpath_kcb_common.o")]
+    # the proposals' mechanisms (guard bitmap, hash table, chunk) live
+    # beside their variants now: every variants/*.c but the front ends,
+    # the remote designs and the registries, as scripts/configure's CORE
+    kcb += [os.path.join(PLAIN, "variants_%s.o" % os.path.basename(c)[:-2])
+            for c in sorted(glob.glob(os.path.join(ROOT, "variants", "*.c")))
+            if not os.path.basename(c).startswith(("fe_", "remote_", "registry", "lookups"))]
     return rt, kcb
 
 
