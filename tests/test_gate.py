@@ -56,7 +56,8 @@ class Builds:
         cmds = subprocess.run(["ninja", "-t", "commands", TARGET], cwd=ROOT,
                               capture_output=True, text=True, check=True).stdout.splitlines()
         src = "variants/fe_%s.c" % PLANT_FE
-        cc = [shlex.split(c) for c in cmds if (" -c %s " % src) in c]
+        # the plain build's compile (ab's layout sets compile the file too)
+        cc = [shlex.split(c) for c in cmds if (" -c %s " % src) in c and " -o build/plain/" in c]
         link = [shlex.split(c) for c in cmds if re.search(r"\s-o %s(\s|$)" % TARGET, c)]
         if len(cc) != 1 or len(link) != 1:
             raise AssertionError("cannot find the compile of %s and the link of %s in "
@@ -67,7 +68,9 @@ class Builds:
         snap = os.path.join(tmp, "objs")
         os.makedirs(snap)
         for o in objs:
-            shutil.copy(os.path.join(ROOT, o), snap)
+            # paths kept: ab's layout sets hold objects of the same names
+            os.makedirs(os.path.dirname(os.path.join(snap, o)), exist_ok=True)
+            shutil.copy(os.path.join(ROOT, o), os.path.join(snap, o))
         with open(os.path.join(ROOT, src)) as f:
             text = f.read()
         self.exe = {}
@@ -91,7 +94,7 @@ class Builds:
             ln = list(link)
             ln[ln.index("-o") + 1] = exe
             ln = [obj if a == hook_obj else
-                  (os.path.join(snap, os.path.basename(a)) if a.endswith(".o") else a)
+                  (os.path.join(snap, a) if a.endswith(".o") else a)
                   for a in ln]
             subprocess.run(ln, cwd=ROOT, check=True)
             self.exe[name] = exe
