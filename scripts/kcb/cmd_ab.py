@@ -42,7 +42,6 @@ LAYOUTS = (0, 16, 32, 48)
 MIN_CHANGE = 0.2        # percent: the floor (A/A study: results/ab-study)
 ALPHA = 0.05
 DEFAULT_TIME = 10.0
-UNIFORM = ("same", "faster", "slower", "below floor")
 
 
 def add_arguments(p):
