@@ -160,7 +160,12 @@ def add_arguments(p):
                    help="show Google Benchmark's console output instead of a progress "
                         "line (it is kept in console.txt either way)")
     p.add_argument("extra", nargs="*", metavar="-- FLAG",
-                   help="after --: flags for the binary, e.g. --benchmark_filter=linux")
+                   help="after --: flags for the binary: --remote=none --lookups=none "
+                        "leave out the remote-section and handle-lookup rows, which "
+                        "every run adds (so `run --configs linux -- --remote=none "
+                        "--lookups=none` prints linux's rows and empty's); "
+                        "--remote=A,B, --lookups=A,B and --remote-records=N choose "
+                        "them; --benchmark_filter=REGEX, e.g. linux")
 
 
 def _flat(lists):
