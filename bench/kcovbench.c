@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kcovbench - the userland binary: `list`, and `bench` (bench.c) through
- * Google Benchmark.  The top-level ./kcovbench script drives it.
+ * kcovbench - the userland binary.  Its verbs: `list` (list.c), `bench`
+ * (bench.c, remote_bench.c) through Google Benchmark, `ab` (ab.c: paired
+ * windows, pairs as JSON), `topology` (topology.c), `ops` (ops.c: the
+ * gate's exact hook calls) and `unique-shrink` (shrink.c).  The top-level
+ * ./kcovbench script drives list, bench and ab; topology, ops and
+ * unique-shrink are run here directly (build/plain/kcovbench VERB).
  */
 #include <errno.h>
 #include <signal.h>
@@ -160,7 +164,9 @@ int main(int argc, char **argv)
 		return shrink_main(argc - 1, argv + 1);
 	fprintf(stderr,
 	    "usage: kcovbench list\n"
-	    "       kcovbench bench [--configs=A,B|all|proposals] [--modes=pertask,shared,cmp,workload,switch,switchN[-pc]]\n"
+	    "       kcovbench bench [--configs=A,B|all|proposals]\n"
+	    "                       [--modes=pertask,shared,cmp,workload,switch,switchN[-pc],\n"
+	    "                       guard-first,guard-repeat,hash-first,hash-repeat]\n"
 	    "                       [--irq=0,1] [--threads=1,2] [--window=S] [--warmup=S]\n"
 	    "                       [--buffer-words=N|batch] [--chunk-records=K]\n"
 	    "                       [--placement=smt|core|llc|node|spread|list:0,4]\n"
@@ -170,9 +176,10 @@ int main(int argc, char **argv)
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
 	    "       kcovbench ab --a=[base:]NAME --b=[base:]NAME [--mode=M] [--threads=N]\n"
 	    "                    [--window-us=200] [--time=S] [--layouts=0,16,32,48]  (pairs as JSON)\n"
-	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]] [--ops=N]\n"
-	    "       kcovbench unique-shrink [CONFIG]   (one workload round: records vs distinct PCs)\n"
+	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|\n"
+	    "                     guard-repeat|hash-first|hash-repeat] [--ops=N]\n"
 	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n"
+	    "       kcovbench unique-shrink [CONFIG]   (one workload round: records vs distinct PCs)\n"
 	    "       kcovbench topology [--placement=CLASS] [--root=SYSFS]\n");
 	return 2;
 }

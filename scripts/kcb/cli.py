@@ -34,7 +34,10 @@ def _children_die_with_us():
 
 def main(argv):
     p = argparse.ArgumentParser(prog="kcovbench", description=
-                                "Benchmark kcov hook variants: build, run, compare, plot.")
+                                "Benchmark kcov hook variants: build, run, compare, plot.",
+                                epilog="The C binary build/plain/kcovbench has verbs of its "
+                                "own that this wrapper does not take: topology, ops, "
+                                "unique-shrink (run it with no arguments for its usage).")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for mod in COMMANDS:
         sp = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.__doc__)
