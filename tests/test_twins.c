@@ -34,10 +34,14 @@ int main(int argc, char **argv)
 	    strtoull(getenv("KCB_TEST_RECORDS"), NULL, 0) : 200000;
 
 	while ((opt = getopt(argc, argv, "s")) != -1) {
-		if (opt == 's')
+		if (opt == 's') {
 			skip_broken = 1;
-		else
+		} else {
+			fprintf(stderr, "usage: %s [-s] [FILTER]  (-s: skip the broken "
+			    "controls; FILTER: only combos whose front end/pair contains "
+			    "it, e.g. %s linux/cas)\n", argv[0], argv[0]);
 			return 2;
+		}
 	}
 	if (optind < argc)
 		filter = argv[optind];
