@@ -147,12 +147,21 @@ class Binary(unittest.TestCase):
                 self.assertIn("kcovbench ab:", err)
 
 
-class Readme(unittest.TestCase):
+class Figures(unittest.TestCase):
     def test_figures_are_the_results(self):
-        # the README's ab figures are copied from results/, never typed
+        # docs/proposals.md's and docs/ab.md's ab figures are copied from
+        # results/, never typed
         r = subprocess.run([os.path.join(ROOT, "scripts", "readme-figures"), "--check"],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_blocks_only_where_the_generator_looks(self):
+        # a figures block anywhere else would never be checked
+        for rel, name in (("docs/proposals.md", "proposals"), ("docs/ab.md", "ab-study")):
+            with open(os.path.join(ROOT, rel)) as f:
+                self.assertIn("<!-- figures:%s -->" % name, f.read(), rel)
+        with open(os.path.join(ROOT, "README.md")) as f:
+            self.assertNotIn("<!-- figures:", f.read())
 
 
 class Driver(unittest.TestCase):
