@@ -38,8 +38,10 @@ import sys
 import tempfile
 import time
 
-from . import binary, cmd_run, machine, results, table
+from . import binary, machine, results, table
+from .argtypes import buffer_words, flat, items, result_name
 from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
+from .run_output import cell, common_count, csv, publish
 
 NAME = "kmod"
 HELP = "run the benchmarks inside the kernel module (here or under qemu)"
@@ -75,14 +77,14 @@ def add_arguments(p):
     r.add_argument("--smp", type=int, default=2, metavar="N",
                    help="--qemu: CPUs of the guest (default: %(default)s)")
     r.add_argument("--configs", metavar="CONFIG", **lst,
-                   type=cmd_run._items("config", str, lambda v: True, ""),
+                   type=items("config", str, lambda v: True, ""),
                    help="upstream configs, FRONTEND/PAIR or empty "
                         "(default: the upstream configs; empty always runs)")
     r.add_argument("--modes", metavar="MODE", **lst,
-                   type=cmd_run._items("mode", str, lambda v: v in MODES, "modes are " + ", ".join(MODES)),
+                   type=items("mode", str, lambda v: v in MODES, "modes are " + ", ".join(MODES)),
                    help="of %s (default: pertask)" % ", ".join(MODES))
     r.add_argument("--threads", metavar="N", **lst,
-                   type=cmd_run._items("threads", int, lambda v: v > 0, "must be positive"),
+                   type=items("threads", int, lambda v: v > 0, "must be positive"),
                    help="thread counts, one kthread per CPU (default: 1..CPUs)")
     r.add_argument("--placement", type=binary.placement_type,
                    help="pin the kthreads in a placement class's order, as `run` does "
@@ -91,7 +93,7 @@ def add_arguments(p):
                    help="measured window per repetition (default: %(default)s)")
     r.add_argument("--warmup", metavar="SECONDS", type=_seconds, default=0.05,
                    help="warm-up before it (default: %(default)s)")
-    r.add_argument("--buffer-words", metavar="N|batch", type=cmd_run._buffer,
+    r.add_argument("--buffer-words", metavar="N|batch", type=buffer_words,
                    help="as run's (the module's spec key buffer_words; batch is 0)")
     r.add_argument("--ab", metavar="B",
                    help="paired runs: each config is A, B alternates with it window by "
@@ -100,17 +102,13 @@ def add_arguments(p):
                    help="repetitions per benchmark (default: %(default)s)")
     r.add_argument("--userland", action="store_true",
                    help="also run the userland benchmark here, for a side-by-side table")
-    r.add_argument("--name", type=cmd_run._name,
+    r.add_argument("--name", type=result_name,
                    help="results directory name (default: kmod-date-time-host)")
     r.add_argument("--allow-dirty", action="store_true",
                    help="publish into results/ from a build of a dirty tree (the key "
                         "line says allow_dirty=yes); refused otherwise")
     r.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "results"),
                    help="where the results directory goes (default: results/)")
-
-
-def _flat(lists):
-    return None if lists is None else [x for sub in lists for x in sub]
 
 
 def _configs_of(macro):
@@ -360,7 +358,7 @@ def side_by_side(benches, title, reps=None):
         row = b.row[len("kmod:"):] if kind == "kmod" else b.row
         rows.setdefault(row, {})[(kind, b.threads)] = b
     header = ["config/mode"] + ["%s %dt" % (k, t) for t in threads for k in kinds]
-    body = [[r] + [cmd_run._cell(cells[(k, t)], "ns_per_op", reps) if (k, t) in cells else "-"
+    body = [[r] + [cell(cells[(k, t)], "ns_per_op", reps) if (k, t) in cells else "-"
                    for t in threads for k in kinds] for r, cells in rows.items()]
     return table.wrap(title) + table.txt(header, body).splitlines(), \
         ["**%s**" % title, "", table.md(header, body)]
@@ -369,7 +367,7 @@ def side_by_side(benches, title, reps=None):
 def render(name, key, benches, reps, target, runs=()):
     head = "kcovbench kmod run %s\n%s" % (name, key)
     # n = what was measured, not what was asked (a repetition may error)
-    reps = cmd_run._common_count(benches, "ns_per_op", reps)
+    reps = common_count(benches, "ns_per_op", reps)
     title = ("ns/op (ns per round in workload mode): median (min-max) of n=%d "
              "repetitions measured (a cell with fewer says n=); columns: user = the "
              "userland replica on "
@@ -403,17 +401,17 @@ def main(a):
     if a.repetitions * (window_ms + warmup_ms) > RUN_MS_MAX:
         raise UsageError("--repetitions x (--duration + --warmup) must stay within %d s "
                          "(the module's bound on one run)" % (RUN_MS_MAX // 1000))
-    configs = _flat(a.configs) or upstream_configs()
+    configs = flat(a.configs) or upstream_configs()
     if "all" in configs:        # as `run`: every upstream front end x pair, no controls
         _, fes, pairs = binary.names()
         configs = [f + "/" + p for f in fes for p in pairs
                    if p not in results.CONTROLS and not results.is_proposal(f + "/" + p)]
     configs = ["empty"] + [c for c in configs if c != "empty"]
-    modes = binary.expand_modes(_flat(a.modes) or ["pertask"])
+    modes = binary.expand_modes(flat(a.modes) or ["pertask"])
     if a.smp < 1:
         raise UsageError("--smp %d: the guest needs at least 1 CPU" % a.smp)
     ncpus = a.smp if a.qemu else os.cpu_count()
-    threads = _flat(a.threads) or list(range(1, ncpus + 1))
+    threads = flat(a.threads) or list(range(1, ncpus + 1))
     if max(threads) > ncpus:
         raise UsageError("%d threads on %d CPUs: the module runs one kthread per CPU"
                          % (max(threads), ncpus))
@@ -487,8 +485,8 @@ def main(a):
                         "context, not what it costs there.  The user numbers are real, "
                         "from this host.\n")
         txt, md = render(name, key_txt.rstrip("\n"), benches, a.repetitions, target, runs)
-        cmd_run.publish(stage, a.out, name, txt, (
+        publish(stage, a.out, name, txt, (
             ("key.txt", key_txt), ("table.txt", txt), ("table.md", md),
-            ("table.csv", cmd_run._csv(benches, target)),
+            ("table.csv", csv(benches, target)),
             ("specs.txt", "".join(s + "\n" for s in specs)), ("dmesg.txt", dmesg)))
     return 0
