@@ -174,7 +174,7 @@ class Provenance(unittest.TestCase):
 
     def test_failing_git_status_is_not_clean(self):
         with failing_git_status():
-            self.assertEqual(machine._git(), "abc1234-dirty")
+            self.assertEqual(machine.tree_git(), "abc1234-dirty")
 
     def test_build_stamp_is_read(self):
         self.assertRegex(machine.built_git(), r"^([0-9a-f]{7,}(-dirty)?|unknown)$")

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import binary
+from . import binary, machine
 from .common import ROOT, UsageError, atomic_write, first_line, writable_dir
 
 NAME = "gate"
@@ -273,24 +273,16 @@ def compiler_of(exe):
     return "; ".join(sorted(found)) or "unknown"
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
-            if m:
-                return m.group(1).strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def make_key(backend, exe, ops):
+    # cpu: /proc/cpuinfo's name first (not lscpu's, as the key line has
+    # it), the name the committed baselines hold
     return {"backend": backend, "tool": tool_version(backend), "compiler": compiler_of(exe),
-            "arch": platform.machine(), "ops": ops, "cpu": _cpu_model()}
+            "arch": platform.machine(), "ops": ops,
+            "cpu": machine.cpuinfo_model() or platform.processor() or platform.machine()}
 
 
 def make_info(exe):
-    git = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) or "unknown"
+    git = machine.git_head() or "unknown"
     return {"kernel": platform.release(), "libc": " ".join(platform.libc_ver()),
             "cpus": len(os.sched_getaffinity(0)), "git": git,
             "binary": os.path.relpath(exe, ROOT) if exe.startswith(ROOT) else exe}

@@ -36,7 +36,7 @@ import time
 
 from . import binary, recipe, realprog_report as report
 from . import machine
-from .common import ROOT, Failure, Staging, UsageError, atomic_write, first_line, tree_dirty
+from .common import ROOT, Failure, Staging, UsageError, atomic_write, first_line
 
 NAME = "realprog"
 HELP = "slowdown of each configuration on real programs (Debian source, realprog/*.recipe)"
@@ -509,50 +509,30 @@ def hyperfine(rc, bins, run_dir, runs, rounds, cpu, out, shown_out):
 
 # ---------------------------------------------------------------- machine key
 
-def _dpkg(pkg):
-    return first_line(["dpkg-query", "-W", "-f=${Version}", pkg]) or "?"
-
-
 def tree_git():
     """This tree's commit, "-dirty" if it has changes; "unknown" without git.
     results/ does not make a build dirty (scripts/build-version's rule):
     this run's own output lands there."""
-    git = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
-    if not git:
-        return "unknown"
-    return git + ("-dirty" if tree_dirty(".", ":!results") else "")
+    return machine.tree_git(".", ":!results")
 
 
 def machine_key(rc):
-    cpu = "?"
-    try:
-        m = re.search(r"^model name\s*:\s*(.*)$", open("/proc/cpuinfo").read(), re.M)
-        cpu = m.group(1).strip() if m else cpu
-    except OSError:
-        pass
     dsc = sorted(glob.glob(os.path.join(WORK, rc.name, "src", "%s_*.dsc" % rc.source)))
     deb = os.path.basename(dsc[-1])[len(rc.source) + 1:-len(".dsc")] if dsc else "?"
-    ls = subprocess.run(["lscpu"], capture_output=True, text=True,
-                        env=dict(os.environ, LC_ALL="C")).stdout
-    kv = dict((k.strip(), v.strip()) for k, v in
-              (l.split(":", 1) for l in ls.splitlines() if ":" in l))
-    try:
-        cores = str(int(kv["Core(s) per socket"]) * int(kv["Socket(s)"]))
-    except (KeyError, ValueError):
-        cores = "?"
+    cores = machine.cores(machine.lscpu())
     git = tree_git()
-    return [("cpu", cpu), ("cores", cores), ("cpus", str(len(os.sched_getaffinity(0)))),
+    return [("cpu", machine.cpuinfo_model() or "?"),
+            ("cores", "?" if cores is None else str(cores)),
+            ("cpus", str(len(os.sched_getaffinity(0)))),
             ("kernel", platform.release()),
-            ("compiler", first_line(["gcc", "--version"]) or "?"),
+            ("compiler", machine.compiler() or "?"),
             ("flags", OPT + " (program), hooks as build/plain"),
             ("glibc", platform.libc_ver()[1] or "?"),
-            ("liburcu", _dpkg("liburcu-dev")),
+            ("liburcu", machine.package_version("liburcu-dev") or "?"),
             ("program", "%s (Debian source %s %s)" % (rc.name, rc.source, deb)),
             ("hyperfine", first_line(["hyperfine", "--version"]) or "?"),
             ("valgrind", first_line(["valgrind", "--version"]) or "?"),
-            ("virt", "+".join(v for v in (first_line(["systemd-detect-virt", "--vm"]),
-                                          first_line(["systemd-detect-virt", "--container"]))
-                              if v and v != "none") or "none"),
+            ("virt", "+".join(machine.detected_virt()) or "none"),
             ("git", git)]
 
 
