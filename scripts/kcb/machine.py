@@ -106,7 +106,7 @@ def tree_git(*pathspec):
     return head + ("-dirty" if tree_dirty(*pathspec) else "")
 
 
-def _hw(said):
+def hw_counters(said):
     """"yes", or "no: <why>" however the binary words its reason."""
     if not said:
         return "unknown"
@@ -133,7 +133,7 @@ def key(context):
         # the binary's own commit when it says so (KCOVBENCH_BIN may be an
         # older build than this tree), else this tree's
         ("git", context.get("kcb_git") or tree_git()),
-        ("hwcounters", _hw(context.get("kcb_hwcounters"))),
+        ("hwcounters", hw_counters(context.get("kcb_hwcounters"))),
         # how the hooks were compiled (scripts/configure's HOT_CFLAGS)
         ("flags", context.get("kcb_hot_cflags", "unknown")),
         # not the machine but its state: a busy machine explains noise
