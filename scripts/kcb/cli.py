@@ -6,11 +6,11 @@ import os
 import signal
 import sys
 
-from . import (cmd_ab, cmd_compare, cmd_gate, cmd_list, cmd_plot, cmd_report, cmd_run, kmod,
-               realprog)
+from . import (cmd_ab, cmd_compare, cmd_gate, cmd_kmod, cmd_list, cmd_plot, cmd_report,
+               cmd_run, realprog)
 from .common import Failure, UsageError
 
-COMMANDS = [cmd_list, cmd_run, cmd_ab, cmd_compare, cmd_plot, cmd_report, cmd_gate, kmod,
+COMMANDS = [cmd_list, cmd_run, cmd_ab, cmd_compare, cmd_plot, cmd_report, cmd_gate, cmd_kmod,
             realprog]
 
 
