@@ -89,7 +89,8 @@ def add_arguments(p):
                    help="where threads run, as `run` has it (default: %(default)s)")
     p.add_argument("--seed", type=number(int, "seed", lambda v: 0 <= v < 10 ** 15, "0 .. 1e15"),
                    help="order of the windows (default: from the clock; key.txt has it)")
-    p.add_argument("--name", type=result_name, help="results directory name (default: ab-date-time)")
+    p.add_argument("--name", type=result_name,
+                   help="results directory name (default: ab-date-time)")
     p.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "results"),
                    help="where the results directory goes (default: results/)")
     p.add_argument("--no-save", action="store_true", help="print the table, write nothing")
