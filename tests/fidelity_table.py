@@ -20,6 +20,7 @@ import shape  # noqa: E402
 
 ROOT = shape.ROOT
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from kcb import machine  # noqa: E402
 from kcb.common import atomic_write  # noqa: E402
 
 HOOKS = ["trace_pc", "trace_cmp1", "trace_cmp2", "trace_cmp4", "trace_cmp8",
@@ -94,8 +95,7 @@ def main():
     out = sys.argv[5] if len(sys.argv) > 5 else os.path.join(ROOT, "results", "fidelity")
     os.makedirs(out, exist_ok=True)
     atomic_write(os.path.join(out, "table.md"), text)
-    git = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
-                         capture_output=True, text=True).stdout.strip()
+    git = machine.git_head(12) or ""
     atomic_write(os.path.join(out, "key.txt"),
                  "source=%s; compiler=%s; git=%s\ncommand: scripts/fidelity-kcov\n"
                  % (source, compiler, git))

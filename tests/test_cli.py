@@ -174,7 +174,7 @@ class Provenance(unittest.TestCase):
 
     def test_failing_git_status_is_not_clean(self):
         with failing_git_status():
-            self.assertEqual(machine._git(), "abc1234-dirty")
+            self.assertEqual(machine.tree_git(), "abc1234-dirty")
 
     def test_build_stamp_is_read(self):
         self.assertRegex(machine.built_git(), r"^([0-9a-f]{7,}(-dirty)?|unknown)$")
@@ -667,9 +667,9 @@ class Publishing(TempDir):
 
     def test_progress_line_counts_benchmarks(self):
         sys.path.insert(0, os.path.join(ROOT, "scripts"))
-        from kcb import cmd_run
+        from kcb import progress
         names = {"a/x/irq:0/threads:1", "b/x/irq:0/threads:1", "c/x/irq:0/threads:1"}
-        p = cmd_run.Progress(os.path.join(self.tmp, "console.txt"), names, 2, 30, False)
+        p = progress.Progress(os.path.join(self.tmp, "console.txt"), names, 2, 30, False)
         p.feed(iter(["Run on (2 X 2596 MHz CPU s)\n", "a/x/irq:0/threads:1  5 ns\n",
                      "a/x/irq:0/threads:1  6 ns\n", "a/x/irq:0/threads:1_median 5 ns\n",
                      "b/x/irq:0/threads:1  5 ns\n"]))
@@ -677,14 +677,14 @@ class Publishing(TempDir):
 
     def test_table_n_is_the_measured_count(self):
         sys.path.insert(0, os.path.join(ROOT, "scripts"))
-        from kcb import cmd_run
+        from kcb import run_output
         d = fake_raw(os.path.join(self.tmp, "r"), {("linux/pertask/irq:0", 1): [1.0] * 9,
                                                     ("linux/pertask/irq:0", 2): [2.0] * 7})
         _, benches = results.load(d)
-        txt, md = cmd_run.render("r", "key", benches, 9)
+        txt, md = run_output.render("r", "key", benches, 9)
         self.assertIn("n=9 repetitions", " ".join(txt.split()))
         self.assertRegex(txt, r"linux/pertask +1\.00 .*2\.00 \(2\.00-2\.00\) n=7")
-        txt, _ = cmd_run.render("r", "key", benches[1:], 9)
+        txt, _ = run_output.render("r", "key", benches[1:], 9)
         self.assertIn("n=7 repetitions", " ".join(txt.split()))
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("setpriv"),

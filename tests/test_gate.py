@@ -20,7 +20,8 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.dont_write_bytecode = True
-from kcb import gate  # noqa: E402
+from kcb import cmd_gate, gate_baseline, gate_counts, gate_verdict  # noqa: E402
+from kcb.common import UsageError  # noqa: E402
 
 KCOVBENCH = os.path.join(ROOT, "kcovbench")
 TARGET = "build/plain/kcovbench"
@@ -172,10 +173,10 @@ class Refusals(unittest.TestCase):
 
     def test_other_compiler_is_3(self):
         p = os.path.join(self.tmp, "b.json")
-        key = {"backend": "callgrind", "tool": gate.tool_version("callgrind"),
+        key = {"backend": "callgrind", "tool": gate_counts.tool_version("callgrind"),
                "compiler": "GCC: (Debian 99.0.0-1) 99.0.0", "arch": "x86_64",
-               "ops": gate.DEFAULT_OPS, "cpu": "x"}
-        gate.write_baseline(p, None, key, {}, {}, {}, gate.DEFAULT_OPS, "test")
+               "ops": gate_counts.DEFAULT_OPS, "cpu": "x"}
+        gate_baseline.write_baseline(p, None, key, {}, {}, {}, gate_counts.DEFAULT_OPS, "test")
         rc, out, err = run_gate("--baseline", p)
         self.assertEqual(rc, 3, out + err)
         self.assertIn("compiler", err)
@@ -188,7 +189,7 @@ class Refusals(unittest.TestCase):
 
     def _baseline_with(self, **change):
         p = os.path.join(self.tmp, "b.json")
-        with open(gate.BASELINE) as f:
+        with open(gate_baseline.BASELINE) as f:
             doc = json.load(f)
         for k, v in change.items():
             if k == "entry_counts":
@@ -385,24 +386,24 @@ class OpsCount(unittest.TestCase):
 
 class Units(unittest.TestCase):
     def test_threshold_syntax(self):
-        self.assertEqual(gate._threshold("branches=5"), ("branches", 5.0))
-        self.assertEqual(gate._threshold("instructions=0.5%"), ("instructions", 0.5))
+        self.assertEqual(cmd_gate._threshold("branches=5"), ("branches", 5.0))
+        self.assertEqual(cmd_gate._threshold("instructions=0.5%"), ("instructions", 0.5))
 
     def test_per_event_thresholds(self):
         base = {"key": {"ops": 100}, "entries": [
             {"config": "c", "mode": "pertask",
              "counts": {"instructions": 1000, "branches": 100}}]}
         res = {("c", "pertask"): {"counts": {"instructions": 1030, "branches": 104}}}
-        rows, regs, missing = gate.judge(base, res, 100, {"instructions": 2, "branches": 5},
+        rows, regs, missing = gate_verdict.judge(base, res, 100, {"instructions": 2, "branches": 5},
                                          "callgrind")
         self.assertEqual([(g["event"], round(g["change"], 2)) for g in regs],
                          [("instructions", 3.0)])
-        rows, regs, missing = gate.judge(base, res, 100, {"instructions": 5, "branches": 3},
+        rows, regs, missing = gate_verdict.judge(base, res, 100, {"instructions": 5, "branches": 3},
                                          "callgrind")
         self.assertEqual([g["event"] for g in regs], ["branches"])
         # fewer instructions is never a regression
         res = {("c", "pertask"): {"counts": {"instructions": 500, "branches": 50}}}
-        self.assertEqual(gate.judge(base, res, 100, {"instructions": 2}, "callgrind")[1], [])
+        self.assertEqual(gate_verdict.judge(base, res, 100, {"instructions": 2}, "callgrind")[1], [])
 
     def test_absolute_limit(self):
         # 65 instructions per op, one more: +1.5 %, under the 2 % threshold
@@ -410,20 +411,20 @@ class Units(unittest.TestCase):
             {"config": "freebsd", "mode": "cmp",
              "counts": {"instructions": 6500, "branches": 100}}]}
         res = {("freebsd", "cmp"): {"counts": {"instructions": 6600, "branches": 100}}}
-        regs = gate.judge(base, res, 100, {"instructions": 2}, "callgrind")[1]
+        regs = gate_verdict.judge(base, res, 100, {"instructions": 2}, "callgrind")[1]
         self.assertEqual([g["event"] for g in regs], ["instructions"])
-        self.assertEqual(gate.judge(base, res, 100, {"instructions": 2}, "callgrind",
+        self.assertEqual(gate_verdict.judge(base, res, 100, {"instructions": 2}, "callgrind",
                                     {"instructions": 1.5})[1], [])
 
     def test_missing_entry(self):
         base = {"key": {"ops": 100}, "entries": []}
         res = {("c", "cmp"): {"counts": {"instructions": 1, "branches": 1}}}
-        self.assertEqual(gate.judge(base, res, 100, {}, "callgrind")[2], [("c", "cmp")])
+        self.assertEqual(gate_verdict.judge(base, res, 100, {}, "callgrind")[2], [("c", "cmp")])
 
     def test_late_write_failure_is_usage(self):
         # a write that fails after the up-front check: exit 2, not a traceback
-        with self.assertRaisesRegex(gate.UsageError, "--json: cannot write x"):
-            with gate._writing("--json", "x"):
+        with self.assertRaisesRegex(UsageError, "--json: cannot write x"):
+            with cmd_gate._writing("--json", "x"):
                 raise OSError(28, "No space left on device")
 
     def test_doc_quotes_the_planted_log(self):
@@ -435,10 +436,10 @@ class Units(unittest.TestCase):
     def test_parse_perf_csv(self):
         text = ("# started on x\n\n123456,,instructions:u,1000,100.00,,\n"
                 "2000,,cycles:u,1000,100.00,,\n300,,branches:u,1000,100.00,,\n")
-        self.assertEqual(gate._parse_perf(text),
+        self.assertEqual(gate_counts.parse_perf(text),
                          {"instructions": 123456, "cycles": 2000, "branches": 300})
-        with self.assertRaises(gate.MeasureError):
-            gate._parse_perf("<not supported>,,instructions:u,0,100.00,,\n")
+        with self.assertRaises(gate_counts.MeasureError):
+            gate_counts.parse_perf("<not supported>,,instructions:u,0,100.00,,\n")
 
     def test_update_is_atomic_and_keeps_other_entries(self):
         tmp = tempfile.mkdtemp(prefix="kcb-test-gate-")
@@ -448,16 +449,16 @@ class Units(unittest.TestCase):
                    "ops": 1024, "cpu": "x"}
             r1 = {("a", "pertask"): {"counts": {"instructions": 10, "branches": 1}},
                   ("b", "pertask"): {"counts": {"instructions": 20, "branches": 2}}}
-            gate.write_baseline(p, None, key, {}, {}, r1, 1024, "cmd")
+            gate_baseline.write_baseline(p, None, key, {}, {}, r1, 1024, "cmd")
             ino = os.stat(p).st_ino
-            old = gate.load_baseline(p)
+            old = gate_baseline.load_baseline(p)
             r2 = {("a", "pertask"): {"counts": {"instructions": 11, "branches": 1}}}
-            kept = gate.write_baseline(p, old, key, {}, {}, r2, 1024, "cmd")
+            kept = gate_baseline.write_baseline(p, old, key, {}, {}, r2, 1024, "cmd")
             self.assertEqual(kept, 1)
             self.assertNotEqual(os.stat(p).st_ino, ino)     # replaced by rename
             self.assertEqual(os.listdir(tmp), ["b.json"])   # no temp file left
             got = {(e["config"], e["counts"]["instructions"])
-                   for e in gate.load_baseline(p)["entries"]}
+                   for e in gate_baseline.load_baseline(p)["entries"]}
             self.assertEqual(got, {("a", 11), ("b", 20)})
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -527,7 +528,7 @@ class PerfBackend(unittest.TestCase):
             rc, out, err = run_gate("--update", *args, env=dict(env, FAKE_PERF_PER_OP="10"))
             self.assertEqual(rc, 0, out + err)
             self.assertIn("backend perf", out)
-            doc = gate.load_baseline(base)
+            doc = gate_baseline.load_baseline(base)
             self.assertEqual(doc["backend"], "perf")
             self.assertEqual({e["per_op"]["instructions"] for e in doc["entries"]}, {10.0})
             self.assertEqual({e["per_op"]["cycles"] for e in doc["entries"]}, {30.0})

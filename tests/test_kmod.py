@@ -15,7 +15,7 @@ from unittest import mock
 sys.dont_write_bytecode = True
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from kcb import kmod, results  # noqa: E402
+from kcb import cmd_kmod, kmod_target, results  # noqa: E402
 from kcb.common import Failure  # noqa: E402
 
 
@@ -61,7 +61,7 @@ class BadInput(unittest.TestCase):
 
 class Specs(unittest.TestCase):
     def test_one_spec_per_config_mode_threads(self):
-        s = kmod.specs_for(["empty", "linux", "netbsd/cas"], ["pertask", "workload"],
+        s = cmd_kmod.specs_for(["empty", "linux", "netbsd/cas"], ["pertask", "workload"],
                            [1, 2], 200, 50, 5)
         # netbsd/cas has no workload copy: 3 x 2 x 2 less its 2
         self.assertEqual(len(s), 10)
@@ -69,19 +69,19 @@ class Specs(unittest.TestCase):
         self.assertFalse([x for x in s if "netbsd/cas mode=workload" in x])
 
     def test_paired_specs(self):
-        s = kmod.specs_for(["empty", "netbsd/cas"], ["pertask", "workload"], [2], 100, 5, 1,
+        s = cmd_kmod.specs_for(["empty", "netbsd/cas"], ["pertask", "workload"], [2], 100, 5, 1,
                            ab="linux/planted-nops")
         # B has no workload copy: no paired workload run at all
         self.assertEqual(s, ["config=empty mode=pertask threads=2 window_ms=100 warmup_ms=5 "
                              "reps=1 ab=linux/planted-nops",
                              "config=netbsd/cas mode=pertask threads=2 window_ms=100 "
                              "warmup_ms=5 reps=1 ab=linux/planted-nops"])
-        s = kmod.specs_for(["linux"], ["workload", "cmp"], [1], 100, 5, 1, ab="linux")
+        s = cmd_kmod.specs_for(["linux"], ["workload", "cmp"], [1], 100, 5, 1, ab="linux")
         self.assertEqual([x.split()[1] for x in s], ["mode=workload", "mode=cmp"])
 
     def test_upstream_configs_from_configs_h(self):
-        self.assertIn("linux", kmod.upstream_configs())
-        self.assertIn("openbsd-1.49", kmod.upstream_configs())
+        self.assertIn("linux", cmd_kmod.upstream_configs())
+        self.assertIn("openbsd-1.49", cmd_kmod.upstream_configs())
 
 
 class Console(unittest.TestCase):
@@ -93,7 +93,7 @@ class Console(unittest.TestCase):
                "kcb-json-begin 3\n{ truncated\nkcb-json-end 3\n"
                "kcb-dmesg-begin\n[ 2.0] kcovbench: linux/pertask\nkcb-dmesg-end\n"
                % json.dumps(doc, indent=2))
-        docs, failed, dmesg = kmod.parse_console(log)
+        docs, failed, dmesg = kmod_target.parse_console(log)
         self.assertEqual(list(docs), [1])
         self.assertEqual(docs[1]["benchmarks"][0]["ns_per_op"], 3.5)
         self.assertEqual(failed[2], "failed -22: bad spec")
@@ -113,7 +113,7 @@ class Table(unittest.TestCase):
         b = [x for x in benches if x.run_name.startswith("kmod:netbsd")][0]
         self.assertEqual((b.config, b.mode, b.irq, b.row), ("kmod:netbsd/cas", "pertask", "0",
                                                            "kmod:netbsd/cas/pertask"))
-        txt, _ = kmod.side_by_side(benches, "title")
+        txt, _ = cmd_kmod.side_by_side(benches, "title")
         rows = {line.split()[0]: line.split()[1:] for line in txt[1:]}
         self.assertEqual(rows["config/mode"], ["user", "1t", "kmod", "1t", "user", "2t",
                                                "kmod", "2t"])
@@ -132,7 +132,7 @@ class Table(unittest.TestCase):
             with open(os.path.join(d, "raw.json"), "w") as f:
                 json.dump({"context": {}, "benchmarks": runs}, f)
             _, benches = results.load(d)
-        txt, _ = kmod.render("t", "key", benches, 3, "qemu")
+        txt, _ = cmd_kmod.render("t", "key", benches, 3, "qemu")
         self.assertIn("n=2 repetitions measured", " ".join(txt.split()))
 
 
@@ -160,7 +160,7 @@ class Paired(unittest.TestCase):
         self.assertEqual([(b.row, b.samples) for b in benches], [("kmod:linux/pertask", [1.5])])
 
     def test_table(self):
-        header, rows = kmod.ab_rows([rep("kmod:linux/pertask", 1, 1.0), self.paired()])
+        header, rows = cmd_kmod.ab_rows([rep("kmod:linux/pertask", 1, 1.0), self.paired()])
         self.assertEqual(len(rows), 2)
         row = dict(zip(header, rows[0]))
         self.assertEqual((row["A"], row["B"], row["mode"], row["pairs"], row["dropped"]),
@@ -168,7 +168,7 @@ class Paired(unittest.TestCase):
         self.assertEqual((row["A ns/op"], row["B ns/op"], row["B/A"]),
                          ("1.500", "1.650", "+10.00%"))
         self.assertEqual(dict(zip(header, rows[1]))["B/A"], "-0.10%")
-        txt, md = kmod.render("n", "key", [], 1, "qemu", [self.paired()])
+        txt, md = cmd_kmod.render("n", "key", [], 1, "qemu", [self.paired()])
         self.assertIn("linux/planted-nops", txt)
         self.assertIn("| linux | linux/planted-nops |", md)
 
@@ -176,7 +176,7 @@ class Paired(unittest.TestCase):
         r = self.paired()
         del r["kcb_ab"]["threads"][1]["pairs"]
         with self.assertRaisesRegex(Failure, "malformed"):
-            kmod.ab_rows([r])
+            cmd_kmod.ab_rows([r])
 
 
 class RunHere(unittest.TestCase):
@@ -206,16 +206,16 @@ class RunHere(unittest.TestCase):
                 return True             # the running kernel's headers
             return False if path == "/sys/module/kcovbench" else real_exists(path)
         for patch in (mock.patch.dict(os.environ, PATH=bin_dir + ":" + os.environ["PATH"]),
-                      mock.patch.object(kmod, "DEBUGFS", os.path.dirname(ctl)),
-                      mock.patch.object(kmod.os, "geteuid", lambda: 0),
-                      mock.patch.object(kmod.os.path, "exists", exists)):
+                      mock.patch.object(kmod_target, "DEBUGFS", os.path.dirname(ctl)),
+                      mock.patch.object(kmod_target.os, "geteuid", lambda: 0),
+                      mock.patch.object(kmod_target.os.path, "exists", exists)):
             patch.start()
             self.addCleanup(patch.stop)
 
     def run_here(self, **rcs):
         with mock.patch.dict(os.environ, {"FAKE_%s_RC" % k.upper(): str(v)
                                           for k, v in rcs.items()}):
-            return kmod._run_here(["config=linux mode=pertask threads=1"])
+            return kmod_target.run_here(["config=linux mode=pertask threads=1"])
 
     def test_stand_ins_pass(self):
         docs, failed, dmesg, _, _ = self.run_here()

@@ -17,8 +17,9 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.dont_write_bytecode = True
-from kcb import realprog, recipe  # noqa: E402
-from kcb.common import UsageError  # noqa: E402
+from kcb import (cmd_realprog, machine, realprog_build, realprog_measure,  # noqa: E402
+                 realprog_source, realprog_work, recipe)
+from kcb.common import Failure, UsageError  # noqa: E402
 
 KCOVBENCH = os.path.join(ROOT, "kcovbench")
 GOOD = ("Program: p\nDescription: d\nSource: s\nTree: t.c\nBuild:\n $CC $CFLAGS -c t.c\n"
@@ -111,7 +112,7 @@ class MachineKey(unittest.TestCase):
         from test_cli import failing_git_status
         rc = recipe.Recipe("x.recipe", recipe.parse(GOOD, "x.recipe"))
         with failing_git_status():
-            key = dict(realprog.machine_key(rc))
+            key = dict(cmd_realprog.machine_key(rc))
         self.assertEqual(key["git"], "abc1234-dirty")
 
 
@@ -122,10 +123,10 @@ class Apt(unittest.TestCase):
                 "Types: deb\nEnabled: no\nURIs: http://example.invalid/off\nSuites: s\n"
                 "Components: main\n\nTypes: deb-src\nURIs: http://example.invalid/src\n"
                 "Suites: s\nComponents: main\n")
-        self.assertEqual(realprog.src_from_deb822(text), [
+        self.assertEqual(realprog_source.src_from_deb822(text), [
             "Types: deb-src\nURIs: http://example.invalid/debian\nSuites: s s-updates\n"
             "Components: main\nSigned-By: /k.gpg"])
-        self.assertEqual(realprog.src_from_list(
+        self.assertEqual(realprog_source.src_from_list(
             "deb [signed-by=/k.gpg] http://example.invalid/d s main\n# deb x y z\n"),
             ["deb-src [signed-by=/k.gpg] http://example.invalid/d s main"])
 
@@ -151,7 +152,7 @@ class Drain(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        realprog.WORK = cls.tmp.name        # hooks and runtime objects go here
+        realprog_work.WORK = cls.tmp.name        # hooks and runtime objects go here
         src = os.path.join(cls.tmp.name, "p.c")
         with open(src, "w") as f:
             f.write(PROG)
@@ -159,7 +160,7 @@ class Drain(unittest.TestCase):
         subprocess.run(["gcc", "-O1", "-fsanitize-coverage=trace-pc", "-c", src, "-o", cls.obj],
                        check=True)
         subprocess.run(["ninja", "-C", ROOT, "feonly"], check=True, stdout=subprocess.DEVNULL)
-        cls.rt, cls.kcb = realprog.runtime()
+        cls.rt, cls.kcb = realprog_build.runtime()
 
     @classmethod
     def tearDownClass(cls):
@@ -168,7 +169,7 @@ class Drain(unittest.TestCase):
     def link(self, fe, pair, fe_only=False):
         out = os.path.join(self.tmp.name, "p-%s-%s-%d" % (fe, pair, fe_only))
         subprocess.run(["gcc", "-o", out, self.obj] + self.kcb +
-                       [realprog.hooks(fe, pair, fe_only), self.rt["pertask"]] + realprog.LIBS,
+                       [realprog_build.hooks(fe, pair, fe_only), self.rt["pertask"]] + realprog_build.LIBS,
                        check=True)
         return out
 
@@ -176,7 +177,7 @@ class Drain(unittest.TestCase):
         r = subprocess.run([exe], capture_output=True, text=True,
                            env=dict(os.environ, KCB_RT_STATS="1", **env))
         self.assertEqual(r.returncode, 0, r.stderr)
-        m = realprog.STATS.search(r.stderr)
+        m = realprog_measure.STATS.search(r.stderr)
         self.assertTrue(m, r.stderr)
         v = [int(x) for x in m.groups()]
         return r.stdout, dict(zip(("drains", "in_hook", "records"), v[:3])), v[-1]
@@ -226,10 +227,10 @@ class Publishing(unittest.TestCase):
         import argparse
         from unittest import mock
         ap = argparse.ArgumentParser()
-        realprog.add_arguments(ap)
+        cmd_realprog.add_arguments(ap)
         args = ap.parse_args(["--program", "sqlite", "--out", out, "--no-callgrind",
                               "--configs", "upstream"] + list(extra))
-        checked = {run: {"%s/linux" % sid: {"records": 1} for sid, _, _ in realprog.SETS}
+        checked = {run: {"%s/linux" % sid: {"records": 1} for sid, _, _ in cmd_realprog.SETS}
                    for run in ("Run-Small", "Run")}
 
         def fetch(rc):
@@ -239,17 +240,17 @@ class Publishing(unittest.TestCase):
         def write(d, ctx, cmds):
             with open(os.path.join(d, "README.md"), "w") as f:
                 f.write("new\n")
-        with mock.patch.object(realprog, "fetch", fetch), \
-                mock.patch.object(realprog, "build", lambda rc, tree, which: {"linux": "x"}), \
-                mock.patch.object(realprog, "check", lambda *a: checked), \
-                mock.patch.object(realprog, "hyperfine", hyperfine), \
-                mock.patch.object(realprog, "which_configs", lambda arg: []), \
-                mock.patch.object(realprog, "machine_key", lambda rc: [("git", "abc1234")]), \
-                mock.patch.object(realprog.shutil, "which", lambda tool: "/bin/" + tool), \
-                mock.patch.object(realprog.report, "write", write), \
-                mock.patch.object(realprog.report, "write_index", lambda out: None), \
-                mock.patch.object(realprog, "say", lambda msg: None):
-            return realprog.main(args)
+        with mock.patch.object(cmd_realprog, "fetch", fetch), \
+                mock.patch.object(cmd_realprog, "build", lambda rc, tree, which: {"linux": "x"}), \
+                mock.patch.object(cmd_realprog, "check", lambda *a: checked), \
+                mock.patch.object(cmd_realprog, "hyperfine", hyperfine), \
+                mock.patch.object(cmd_realprog, "which_configs", lambda arg: []), \
+                mock.patch.object(cmd_realprog, "machine_key", lambda rc: [("git", "abc1234")]), \
+                mock.patch.object(cmd_realprog.shutil, "which", lambda tool: "/bin/" + tool), \
+                mock.patch.object(cmd_realprog.report, "write", write), \
+                mock.patch.object(cmd_realprog.report, "write_index", lambda out: None), \
+                mock.patch.object(cmd_realprog, "say", lambda msg: None):
+            return cmd_realprog.main(args)
 
     def old_set(self):
         d = os.path.join(self.tmp, "out", "sqlite")
@@ -265,14 +266,14 @@ class Publishing(unittest.TestCase):
             with open(os.path.join(out, "hyperfine-round1.json"), "w") as f:
                 f.write("new\n")
             if fail:
-                raise realprog.Failure("hyperfine exited 1")
+                raise Failure("hyperfine exited 1")
             return [], {}
         return hyperfine
 
     def test_a_failed_round_leaves_the_old_set_whole(self):
         # the old rounds used to be deleted and the new ones written in place
         d = self.old_set()
-        with self.assertRaises(realprog.Failure):
+        with self.assertRaises(Failure):
             self.main(os.path.join(self.tmp, "out"), self.rounds(True))
         self.assertEqual(sorted(os.listdir(os.path.dirname(d))), ["sqlite"])
         for name in ("hyperfine-round1.json", "hyperfine-round9.json", "README.md"):
@@ -289,7 +290,9 @@ class Publishing(unittest.TestCase):
         from unittest import mock
         out = os.path.join(ROOT, "results", "kcb-test-realprog-%d" % os.getpid())
         self.addCleanup(lambda: subprocess.run(["rm", "-rf", out]))
-        with mock.patch.object(realprog, "tree_dirty", lambda *a: True, create=True):
+        # machine.tree_git asks tree_dirty (no create=True: a patch of a name
+        # that is not there would pass on a dirty tree and fail on a clean one)
+        with mock.patch.object(machine, "tree_dirty", lambda *a: True):
             with self.assertRaises(UsageError) as e:
                 self.main(out, self.rounds(False))
         self.assertIn("clean, committed tree", str(e.exception))

@@ -32,8 +32,8 @@ import sys
 import time
 
 from . import ab_build, binary, machine, raw_ab, stats, table
+from .argtypes import flat, items, number, result_name
 from .cmd_compare import verdict
-from .cmd_run import _flat, _items, _name, _number
 from .common import ROOT, Failure, Staging, UsageError, atomic_write, measure_lock
 
 NAME = "ab"
@@ -56,40 +56,41 @@ def add_arguments(p):
                    help="build REV's variants into the binary too; base:NAME names them, "
                         "and A without base: means base:A")
     p.add_argument("--modes", metavar="MODE", **lst,
-                   type=_items("mode", str, lambda v: v in binary.MODES,
+                   type=items("mode", str, lambda v: v in binary.MODES,
                                "modes are " + ", ".join(binary.MODES)),
                    help="one row per mode (default: pertask)")
     p.add_argument("--mode-b", metavar="MODE", choices=binary.expand_modes(binary.MODES),
                    help="B's mode when it differs from A's (A then runs --modes)")
     p.add_argument("--threads", metavar="N", **lst,
-                   type=_items("thread count", int, lambda v: v > 0, "must be a positive integer"),
+                   type=items("thread count", int, lambda v: v > 0, "must be a positive integer"),
                    help="one row per thread count; threads switch variant in lockstep "
                         "(default: 1)")
     p.add_argument("--time", metavar="S", default=DEFAULT_TIME,
-                   type=_number(float, "time", lambda v: 0.05 <= v <= 3600, "0.05 .. 3600"),
+                   type=number(float, "time", lambda v: 0.05 <= v <= 3600, "0.05 .. 3600"),
                    help="measuring budget per comparison and layout (default: %(default)s)")
     p.add_argument("--trials", metavar="K", default=1,
-                   type=_number(int, "trials", lambda v: 1 <= v <= 1000, "1 .. 1000"),
+                   type=number(int, "trials", lambda v: 1 <= v <= 1000, "1 .. 1000"),
                    help="measure each row K times, spread over the run (default: 1)")
     p.add_argument("--window-us", metavar="US", default=200,
-                   type=_number(float, "window", lambda v: 20 <= v <= 100000, "20 .. 100000"),
+                   type=number(float, "window", lambda v: 20 <= v <= 100000, "20 .. 100000"),
                    help="window length in microseconds (default: %(default)s)")
     p.add_argument("--layouts", action="store_true",
                    help="measure at each of +0, +16, +32, +48 in the hooks' 64-byte lines")
-    p.add_argument("--min-change", type=_number(float, "min-change", lambda v: 0 <= v < 100,
+    p.add_argument("--min-change", type=number(float, "min-change", lambda v: 0 <= v < 100,
                                                 "0 .. 100 (percent)"),
                    default=MIN_CHANGE, metavar="PCT",
                    help="smallest change that counts, %% (default: %(default)s)")
     p.add_argument("--alpha", default=ALPHA,
-                   type=_number(float, "alpha", lambda v: 0 < v < 1, "between 0 and 1"),
+                   type=number(float, "alpha", lambda v: 0 < v < 1, "between 0 and 1"),
                    help="significance level (default: %(default)s)")
     p.add_argument("--fail-on-slower", action="store_true",
                    help="exit 1 if any row's verdict is slower (a CI gate)")
     p.add_argument("--placement", default="spread", type=binary.placement_type,
                    help="where threads run, as `run` has it (default: %(default)s)")
-    p.add_argument("--seed", type=_number(int, "seed", lambda v: 0 <= v < 10 ** 15, "0 .. 1e15"),
+    p.add_argument("--seed", type=number(int, "seed", lambda v: 0 <= v < 10 ** 15, "0 .. 1e15"),
                    help="order of the windows (default: from the clock; key.txt has it)")
-    p.add_argument("--name", type=_name, help="results directory name (default: ab-date-time)")
+    p.add_argument("--name", type=result_name,
+                   help="results directory name (default: ab-date-time)")
     p.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "results"),
                    help="where the results directory goes (default: results/)")
     p.add_argument("--no-save", action="store_true", help="print the table, write nothing")
@@ -100,8 +101,8 @@ def add_arguments(p):
 
 
 def _rows(a):
-    modes = binary.expand_modes(_flat(a.modes) or ["pertask"])
-    threads = sorted(set(_flat(a.threads) or [1]))
+    modes = binary.expand_modes(flat(a.modes) or ["pertask"])
+    threads = sorted(set(flat(a.threads) or [1]))
     ncpus = len(binary.placement_cpus(a.placement) or os.sched_getaffinity(0))
     if max(threads) > ncpus:
         raise UsageError("%d threads on %d CPUs: ab pins one thread per CPU" % (max(threads), ncpus))

@@ -1,5 +1,10 @@
-"""The key line: what a number depends on besides the code under test
-(will-it-scale/0-day style), so two results can be told comparable."""
+"""The one reader of machine facts (CPU model, cores, virtualisation,
+compiler, package versions, the git revision) and the key line: what a
+number depends on besides the code under test (will-it-scale/0-day style),
+so two results can be told comparable.  Shell scripts that cannot import
+Python keep one reader each (scripts/build-version, gate-runs,
+broken-control-runs, qemu-kmod-remote, qemu-kmod-preempt and
+device-sweep's on-device sweep.sh)."""
 import os
 import platform
 import re
@@ -8,7 +13,8 @@ import subprocess
 from .common import ROOT, first_line, read_file, tree_dirty
 
 
-def _lscpu():
+def lscpu():
+    """lscpu's fields, {} without lscpu."""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True,
                              env=dict(os.environ, LC_ALL="C")).stdout
@@ -18,11 +24,26 @@ def _lscpu():
                 (l.split(":", 1) for l in out.splitlines() if ":" in l))
 
 
-def _cpu_model(lscpu):
-    if "Model name" in lscpu:
-        return lscpu["Model name"]
+def cpuinfo_model():
+    """/proc/cpuinfo's first "model name", None where it has none (arm64)
+    or cannot be read."""
     m = re.search(r"^model name\s*:\s*(.*)$", read_file("/proc/cpuinfo") or "", re.M)
-    return m.group(1) if m else platform.machine()
+    return m.group(1).strip() if m else None
+
+
+def cpu_model(ls):
+    """The key's CPU: lscpu's Model name, else /proc/cpuinfo's, else the
+    architecture."""
+    if "Model name" in ls:
+        return ls["Model name"]
+    return cpuinfo_model() or platform.machine()
+
+
+def cores(ls):
+    """Physical cores (cores per socket x sockets) from lscpu's fields,
+    None where it does not say."""
+    c = ls.get("Core(s) per socket"), ls.get("Socket(s)")
+    return int(c[0]) * int(c[1]) if all(x and x.isdigit() for x in c) else None
 
 
 def _smt(lscpu):
@@ -39,11 +60,17 @@ def _smt(lscpu):
     return str(n)
 
 
-def virt():
-    """Hypervisor and container, as far as they show from inside."""
+def detected_virt():
+    """[hypervisor, container] as systemd-detect-virt names them, those it
+    finds."""
     found = [first_line(["systemd-detect-virt", "--vm"]),
              first_line(["systemd-detect-virt", "--container"])]
-    found = [f for f in found if f and f != "none"]
+    return [f for f in found if f and f != "none"]
+
+
+def virt():
+    """Hypervisor and container, as far as they show from inside."""
+    found = detected_virt()
     if not found:
         hv = read_file("/sys/hypervisor/type")
         if hv:
@@ -53,14 +80,33 @@ def virt():
     return "+".join(found) or "none"
 
 
-def _git():
-    head = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+def compiler():
+    """gcc --version's first line, None without gcc."""
+    return first_line(["gcc", "--version"])
+
+
+def package_version(pkg):
+    """The installed Debian package's version, None if not installed."""
+    return first_line(["dpkg-query", "-W", "-f=${Version}", pkg])
+
+
+def git_head(length=None):
+    """This tree's commit, abbreviated (to length digits if given); None
+    without git."""
+    short = "--short" if length is None else "--short=%d" % length
+    return first_line(["git", "-C", ROOT, "rev-parse", short, "HEAD"])
+
+
+def tree_git(*pathspec):
+    """This tree's commit, "-dirty" if tracked files differ from it
+    (pathspec narrows that); "unknown" without git."""
+    head = git_head()
     if not head:
         return "unknown"
-    return head + ("-dirty" if tree_dirty() else "")
+    return head + ("-dirty" if tree_dirty(*pathspec) else "")
 
 
-def _hw(said):
+def hw_counters(said):
     """"yes", or "no: <why>" however the binary words its reason."""
     if not said:
         return "unknown"
@@ -70,26 +116,24 @@ def _hw(said):
 def key(context):
     """[(field, value)] for this machine and build; hw counters come from
     the binary's JSON context, which alone knows if perf_event_open works."""
-    ls = _lscpu()
-    cores = ls.get("Core(s) per socket"), ls.get("Socket(s)")
-    ncores = str(int(cores[0]) * int(cores[1])) if all(c and c.isdigit() for c in cores) \
-        else str(os.cpu_count())
+    ls = lscpu()
+    ncores = cores(ls)
     return [
-        ("cpu", _cpu_model(ls)),
+        ("cpu", cpu_model(ls)),
         ("cpus", str(len(os.sched_getaffinity(0)))),
-        ("cores", ncores),
+        ("cores", str(ncores if ncores is not None else os.cpu_count())),
         ("smt", _smt(ls)),
         ("governor", read_file("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor")
          or "unreadable"),
         ("kernel", platform.release()),
         ("virt", virt()),
-        ("compiler", first_line(["gcc", "--version"]) or "unknown"),
-        ("libbenchmark", first_line(["dpkg-query", "-W", "-f=${Version}", "libbenchmark-dev"])
+        ("compiler", compiler() or "unknown"),
+        ("libbenchmark", package_version("libbenchmark-dev")
          or context.get("kcb_libbenchmark", "unknown")),
         # the binary's own commit when it says so (KCOVBENCH_BIN may be an
         # older build than this tree), else this tree's
-        ("git", context.get("kcb_git") or _git()),
-        ("hwcounters", _hw(context.get("kcb_hwcounters"))),
+        ("git", context.get("kcb_git") or tree_git()),
+        ("hwcounters", hw_counters(context.get("kcb_hwcounters"))),
         # how the hooks were compiled (scripts/configure's HOT_CFLAGS)
         ("flags", context.get("kcb_hot_cflags", "unknown")),
         # not the machine but its state: a busy machine explains noise

@@ -1,4 +1,4 @@
-"""The tables and files of `kcovbench realprog` (scripts/kcb/realprog.py):
+"""The tables and files of `kcovbench realprog` (scripts/kcb/cmd_realprog.py):
 per program, the decomposition of each slowdown with intervals, the
 instruction counts, the checks, the commands and the machine key; and
 the index of every program's results."""
