@@ -97,6 +97,8 @@ static int bench_main(int argc, char **argv)
 
 	if (err)
 		return err;
+	if (ro.request_only)
+		o.modes = 0;	/* --modes=remote-request: the sections only */
 	if (kcb_gb_init(&argc, argv))
 		return 2;
 	o.hw = why == NULL;
@@ -172,7 +174,7 @@ int main(int argc, char **argv)
 	    "                       [--placement=smt|core|llc|node|spread|list:0,4]\n"
 	    "                       [--oversubscribe]\n"
 	    "                       [--remote=all|none|A,B] [--lookups=all|none|A,B]\n"
-	    "                       [--remote-records=N]\n"
+	    "                       [--remote-records=N] [--modes=remote-request]\n"
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
 	    "       kcovbench ab --a=[base:]NAME --b=[base:]NAME [--mode=M] [--threads=N]\n"
 	    "                    [--window-us=200] [--time=S] [--layouts=0,16,32,48]  (pairs as JSON)\n"

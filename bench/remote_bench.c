@@ -9,6 +9,19 @@
  * softirq batch enters softirq context once (preempt count and interrupt
  * depth, as run_softirq() sets them) and runs SECTIONS sections in it.
  * One indirect call (the variant's loop) per batch.
+ *
+ * --modes=remote-request: remote sections at request rate, as io_uring
+ * opens one per io-wq work item and per sqpoll iteration since 7.3: each
+ * op one short section (start, N records, stop), N = 1, 16 and 256 (or
+ * --remote-records), in task context and, for designs that have it, in
+ * softirq context (one simulated softirq entry per 64 sections, as a
+ * NAPI poll serves many packets per entry).  Designs: those on the
+ * `linux` hooks (Linux's and pertask-pcpu-rcu), or --remote's.  Beside the designs, the
+ * baseline "hooks-only" (remote_registry.c) runs the same loop with the
+ * same records and start/stop cut to kcov_start/kcov_stop's stores: a
+ * design's ns per section minus the baseline's is what its remote
+ * start/stop cost, and that over the section is the share outside the
+ * hooks (scripts/remote-request-table computes it).
  */
 #include <stdlib.h>
 #include "remote_bench.h"
@@ -20,6 +33,7 @@
 #define MAX_THREADS	KCB_MAX_CPUS
 
 static const int handle_counts[] = { 1, 16, 1024 };
+static const uint64_t request_records[] = { 1, 16, 256 };
 
 /* Two lines: the adjacent-line prefetcher pairs lines on x86. */
 #define OWNER_ALIGN	128
@@ -156,6 +170,29 @@ static int known(const char *list, int remotes)
 	return ok;
 }
 
+/*
+ * Take remote-request out of a --modes= list (edited in place; the
+ * modes are bench_parse's).  1 if nothing else was in it: the argument
+ * goes, and bench_main registers no hook modes.
+ */
+static int take_request(char *arg, struct remote_bench_opts *ro)
+{
+	char *list = arg + 8, *dup = strdup(list), *tok, *p = list;
+
+	if (!dup)
+		return 0;	/* bench_parse then rejects the mode */
+	for (tok = strtok(dup, ","); tok; tok = strtok(NULL, ",")) {
+		if (!strcmp(tok, "remote-request")) {
+			ro->request = 1;
+			continue;
+		}
+		p += sprintf(p, "%s%s", p == list ? "" : ",", tok);
+	}
+	free(dup);
+	ro->request_only = ro->request && p == list;
+	return ro->request_only;
+}
+
 int remote_bench_parse(int *argc, char **argv, struct remote_bench_opts *ro)
 {
 	int i, out = 1;
@@ -164,11 +201,17 @@ int remote_bench_parse(int *argc, char **argv, struct remote_bench_opts *ro)
 	ro->remotes = "all";
 	ro->lookups = "all";
 	ro->records = 0;
+	ro->records_given = ro->remotes_given = ro->request = ro->request_only = 0;
 	for (i = 1; i < *argc; i++) {
 		char *a = argv[i];
 
-		if (!strncmp(a, "--remote=", 9)) {
+		if (!strncmp(a, "--modes=", 8)) {
+			if (take_request(a, ro))
+				continue;	/* only remote-request: no hook modes */
+			argv[out++] = a;
+		} else if (!strncmp(a, "--remote=", 9)) {
 			ro->remotes = a + 9;
+			ro->remotes_given = 1;
 		} else if (!strncmp(a, "--lookups=", 10)) {
 			ro->lookups = a + 10;
 		} else if (!strncmp(a, "--remote-records=", 17)) {
@@ -177,6 +220,7 @@ int remote_bench_parse(int *argc, char **argv, struct remote_bench_opts *ro)
 				fprintf(stderr, "kcovbench: bad remote records (0 .. 256): '%s'\n", a + 17);
 				return 2;
 			}
+			ro->records_given = 1;
 		} else {
 			argv[out++] = a;
 		}
@@ -186,12 +230,58 @@ int remote_bench_parse(int *argc, char **argv, struct remote_bench_opts *ro)
 	return known(ro->remotes, 1) && known(ro->lookups, 0) ? 0 : 2;
 }
 
+static int add_section_bench(const struct kcb_remote_ops *r, int ctx, uint64_t records,
+    const char *name, const struct bench_opts *o)
+{
+	struct rb *b = new_rb(o);
+
+	if (!b || !(b->owners = calloc(MAX_THREADS, sizeof(*b->owners))))
+		return -1;
+	b->r = r;
+	b->softirq = ctx;
+	b->records = records;
+	kcb_gb_register(name, kcb_window_run, &b->w, o->threads, o->nthreads);
+	return 0;
+}
+
+/* remote-request: every selected design, and the baseline, at each N. */
+static int request_register(const struct remote_bench_opts *ro, const struct bench_opts *o)
+{
+	size_t nrec = ro->records_given ? 1 : sizeof(request_records) / sizeof(request_records[0]);
+	char name[192];
+	int i, ctx;
+
+	for (i = -1; i < kcb_nremotes; i++) {
+		const struct kcb_remote_ops *r = i < 0 ? &kcb_remote_hooks_only : kcb_remotes[i];
+
+		/* Default: the designs on Linux's hooks (Linux's and ours). */
+		if (i >= 0 && (ro->remotes_given ? !selected(ro->remotes, r->name) :
+		    strcmp(r->config, "linux")))
+			continue;
+		if (r->init())
+			return -1;
+		for (size_t k = 0; k < nrec; k++) {
+			uint64_t recs = ro->records_given ? ro->records : request_records[k];
+
+			for (ctx = 0; ctx <= r->softirq; ctx++) {
+				snprintf(name, sizeof(name), "remote-request/%s/recs:%llu/%s/irq:0",
+				    r->name, (unsigned long long)recs, ctx ? "softirq" : "task");
+				if (add_section_bench(r, ctx, recs, name, o))
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 int remote_bench_register(const struct remote_bench_opts *ro, const struct bench_opts *o)
 {
 	char name[192];
 	int i, ctx;
 	unsigned int h;
 
+	if (ro->request)
+		return request_register(ro, o);
 	for (i = 0; i < kcb_nremotes; i++) {
 		const struct kcb_remote_ops *r = kcb_remotes[i];
 
@@ -200,16 +290,10 @@ int remote_bench_register(const struct remote_bench_opts *ro, const struct bench
 		if (r->init())
 			return -1;
 		for (ctx = 0; ctx <= r->softirq; ctx++) {
-			struct rb *b = new_rb(o);
-
-			if (!b || !(b->owners = calloc(MAX_THREADS, sizeof(*b->owners))))
-				return -1;
-			b->r = r;
-			b->softirq = ctx;
-			b->records = ro->records;
 			snprintf(name, sizeof(name), "remote/%s/%s/irq:0/recs:%llu", r->name,
 			    ctx ? "softirq" : "task", (unsigned long long)ro->records);
-			kcb_gb_register(name, kcb_window_run, &b->w, o->threads, o->nthreads);
+			if (add_section_bench(r, ctx, ro->records, name, o))
+				return -1;
 		}
 	}
 	for (i = 0; i < kcb_nlookups; i++) {

@@ -209,6 +209,7 @@ static void put_rep(struct out *o, const struct kcb_results *res, int rep)
 		len += scnprintf(label + len, sizeof(label) - len, "%s%d%s",
 				 i ? "," : "", tr[i].cpu, tr[i].pinned ? "" : "!");
 	len += scnprintf(label + len, sizeof(label) - len, " hwcounters=no%s",
+			 spec->remote_request ? " op=one-section(start+records+stop)" :
 			 spec->remote ? " op=one-section(start+stop)" :
 			 spec->mode == MODE_WORKLOAD ?
 			 " op=one-workload-round(trace-pc)" : "");

@@ -8,6 +8,9 @@
  * per task); its SECTIONS sections share that one entry, as userland's
  * share one simulated softirq entry.  The tasklet's own cost is in each
  * batch: under qemu's TCG nothing here is representative anyway.
+ * records=N (a request-rate run, as userland's --modes=remote-request):
+ * N trace_cmp8 records per section, moved into the owner's buffer, which
+ * has room for a batch and is emptied after each, as in userland.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 #include <linux/interrupt.h>
@@ -22,6 +25,7 @@ struct kcb_remote_thread {
 	const struct kcb_remote_ops *r;	/* [I] */
 	bool soft;			/* [I] */
 	int idx;			/* [I] */
+	u64 records;			/* [I] hooks per section */
 	struct kcb_dev owner;		/* its own: threads share only the design */
 	struct tasklet_struct tl;
 	bool ran;			/* [a] the tasklet ran this batch */
@@ -47,7 +51,7 @@ int kcb_remote_run_fini(const struct kcb_spec *spec)
 
 static void sections(struct kcb_remote_thread *t)
 {
-	t->r->loop(HANDLE_BASE + t->idx, SECTIONS, 0, t->idx, 0);
+	t->r->loop(HANDLE_BASE + t->idx, SECTIONS, t->records, t->idx, 0);
 }
 
 static void tasklet_fn(struct tasklet_struct *tl)
@@ -62,19 +66,24 @@ static void tasklet_fn(struct tasklet_struct *tl)
 struct kcb_remote_thread *kcb_remote_thread_init(const struct kcb_spec *spec, int idx)
 {
 	struct kcb_remote_thread *t = kzalloc(sizeof(*t), GFP_KERNEL);
+	u64 recs = spec->remote_records;
 
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->r = spec->remote;
 	t->soft = spec->remote_soft;
 	t->idx = idx;
+	t->records = recs;
 	tasklet_setup(&t->tl, tasklet_fn);
-	if (kcb_dev_init(&t->owner, KCB_STRIDE_CMP + 1)) {
+	/* No records: a buffer for none (every section moves nothing). */
+	if (kcb_dev_init(&t->owner, recs ? (SECTIONS * (recs + 1) + 1) * KCB_STRIDE_CMP + 1 :
+			 KCB_STRIDE_CMP + 1)) {
 		kfree(t);
 		return ERR_PTR(-ENOMEM);
 	}
 	t->owner.mode = KCB_MODE_TRACE_CMP;
-	if (t->r->enable(&t->owner, HANDLE_BASE + idx, 2 * KCB_STRIDE_CMP)) {
+	if (t->r->enable(&t->owner, HANDLE_BASE + idx,
+			 recs ? recs * KCB_STRIDE_CMP + 2 : 2 * KCB_STRIDE_CMP)) {
 		kcb_dev_fini(&t->owner);
 		kfree(t);
 		return ERR_PTR(-EINVAL);
@@ -86,6 +95,8 @@ u64 kcb_remote_batch(struct kcb_remote_thread *t)
 {
 	if (!t->soft) {
 		sections(t);
+		if (t->records)		/* only this thread's sections move here */
+			WRITE_ONCE(t->owner.buf[0], 0);
 		return SECTIONS;
 	}
 	WRITE_ONCE(t->ran, false);
@@ -95,6 +106,8 @@ u64 kcb_remote_batch(struct kcb_remote_thread *t)
 	/* Deferred to ksoftirqd (this CPU's, so not before we yield): wait. */
 	while (!READ_ONCE(t->ran))
 		cond_resched();
+	if (t->records)
+		WRITE_ONCE(t->owner.buf[0], 0);
 	return SECTIONS;
 }
 

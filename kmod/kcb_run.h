@@ -22,6 +22,9 @@
  */
 #define KCB_RUN_MS_MAX		60000
 
+/* records= at most, as userland's --remote-records. */
+#define KCB_REMOTE_RECORDS_MAX	256
+
 /* What to run: parsed from "key=value ..." (kcb_spec.c). */
 struct kcb_spec {
 	char config[KCB_CONFIG_MAX];	/* as named: config, fe/pair, "empty" */
@@ -35,6 +38,8 @@ struct kcb_spec {
 	u64 buf_words;			/* own buffers, 0: one batch's room */
 	const struct kcb_remote_ops *remote;	/* a remote-section run, or NULL */
 	int remote_soft;		/* ... its sections in softirq */
+	int remote_records;		/* ... hooks per section (records=) */
+	int remote_request;		/* ... records= given: a request-rate run */
 	char ab[KCB_CONFIG_MAX];	/* B of a paired run (kcb_ab.c), or "" */
 	const struct kcb_combo *cb;	/* ... its combo, NULL for "empty" */
 };

@@ -31,8 +31,12 @@
  * or, instead of config= and mode=, a remote-section run
  * (kcb_remote_run.c):
  *
- *	remote=NAME	a design of variants/remotes.h
+ *	remote=NAME	a design of variants/remotes.h, or hooks-only (the
+ *			request-rate baseline, variants/remote_registry.c)
  *	context=C	task, or softirq for designs that have it	(task)
+ *	records=N	0 .. 256 hooks per section; given, the run is
+ *			named remote-request/NAME/recs:N, as userland's
+ *			--modes=remote-request rows			(0)
  *
  * and reps x (warmup_ms + window_ms) at most 60 s (kcb_run.h says why).
  * Anything else, a key given twice, or a bound crossed: -EINVAL, with the
@@ -52,10 +56,10 @@
 })
 
 enum { K_CONFIG, K_MODE, K_THREADS, K_CPUS, K_WINDOW, K_WARMUP, K_REPS, K_IRQ,
-       K_BUFFER, K_REMOTE, K_CONTEXT, K_AB, K_MAX };
+       K_BUFFER, K_REMOTE, K_CONTEXT, K_AB, K_RECORDS, K_MAX };
 static const char *const keys[K_MAX] = {
 	"config", "mode", "threads", "cpus", "window_ms", "warmup_ms", "reps", "irq",
-	"buffer_words", "remote", "context", "ab",
+	"buffer_words", "remote", "context", "ab", "records",
 };
 
 static int number(const char *key, const char *v, u64 min, u64 max, u64 *out)
@@ -159,12 +163,16 @@ static int parse_pair(char *tok, struct kcb_spec *spec, u64 *val, bool *seen,
 		return number("irq (the module simulates no interrupts)", v, 0, 0, &val[k]);
 	case K_REMOTE:
 		spec->remote = kcb_remote_find(v);
+		if (!spec->remote && !strcmp(v, kcb_remote_hooks_only.name))
+			spec->remote = &kcb_remote_hooks_only;
 		if (!spec->remote)
 			return bad("unknown remote design '%.32s'", v);
 		/* Its hooks' configuration: what a section's records call. */
 		spec->c = kcb_find(spec->remote->config);
 		scnprintf(spec->config, sizeof(spec->config), "remote/%s", v);
 		return 0;
+	case K_RECORDS:
+		return number("records", v, 0, KCB_REMOTE_RECORDS_MAX, &val[k]);
 	case K_CONTEXT:
 		if (!strcmp(v, "softirq"))
 			spec->remote_soft = 1;
@@ -203,6 +211,14 @@ int kcb_spec_parse(char *text, struct kcb_spec *spec)
 		return bad("remote= takes neither config= nor mode=");
 	if (seen[K_CONTEXT] && !seen[K_REMOTE])
 		return bad("context= is for remote= runs");
+	if (seen[K_RECORDS] && !seen[K_REMOTE])
+		return bad("records= is for remote= runs");
+	if (seen[K_RECORDS]) {
+		spec->remote_records = val[K_RECORDS];
+		spec->remote_request = 1;
+		scnprintf(spec->config, sizeof(spec->config), "remote-request/%s/recs:%d",
+			  spec->remote->name, spec->remote_records);
+	}
 	if (spec->remote_soft && !spec->remote->softirq)
 		return bad("%s has no softirq sections", spec->remote->name);
 	if (!seen[K_CONFIG] && !seen[K_REMOTE])
@@ -245,6 +261,8 @@ int kcb_spec_print(const struct kcb_spec *spec, char *buf, size_t size)
 	if (spec->remote)
 		n = scnprintf(buf, size, "remote=%s context=%s", spec->remote->name,
 			      kcb_spec_mode_name(spec));
+	if (spec->remote && spec->remote_request)
+		n += scnprintf(buf + n, size - n, " records=%d", spec->remote_records);
 	else
 		n = scnprintf(buf, size, "config=%s mode=%s", spec->config,
 			      kcb_spec_mode_name(spec));

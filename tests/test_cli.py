@@ -553,6 +553,49 @@ class Run(TempDir):
                 for m in ("switch%d" % n, "switch%d-pc" % n)}
         self.assertEqual(got, want)
 
+    def test_remote_request_reports_every_design(self):
+        """--modes remote-request: every design on Linux's hooks (Linux's
+        remote designs and pertask-pcpu-rcu) and the hooks-only baseline,
+        at 1, 16 and 256 records, in task context and (all of them have it)
+        softirq context, at each thread count, and no hook mode; the
+        request-rate table has a share outside the hooks for each."""
+        from kcb import remote_request
+        r = kcovbench("run", "--out", self.tmp, "--name", "rr", "--modes", "remote-request",
+                      "--threads", "1", "2", "--duration", "0.002", "--warmup", "0.001",
+                      "--repetitions", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        _, benches = results.load(os.path.join(self.tmp, "rr"))
+        designs = [n for n, _ in remote_request.linux_designs()]
+        for d in ("linux-percpu", "linux-pertask-v4", "linux-pertask-locallock",
+                  "pertask-pcpu-rcu"):
+            self.assertIn(d, designs)
+        got = {(b.row.replace(" [PROPOSAL]", ""), b.threads) for b in benches}
+        want = {("remote-request/%s/recs:%d/%s" % (d, n, c), t)
+                for d in designs + ["hooks-only"] for n in (1, 16, 256)
+                for c in ("task", "softirq") for t in (1, 2)}
+        self.assertEqual(got, want)
+        self.assertIn("remote-request/pertask-pcpu-rcu/recs:16/task [PROPOSAL]", r.stdout)
+        t = subprocess.run([os.path.join(ROOT, "scripts", "remote-request-table"),
+                            os.path.join(self.tmp, "rr")], capture_output=True, text=True)
+        self.assertEqual(t.returncode, 0, t.stderr)
+        for d in designs:
+            for n in (1, 16, 256):
+                self.assertRegex(t.stdout, r"\| %s( \*\*\(proposal\)\*\*)? \| task \| %d \| "
+                                 r"[0-9.]+ \[[^|]*\] \| -?[0-9]+%% \|" % (re.escape(d), n))
+        # with other modes it adds to them; the binary refuses a stray name
+        r = kcovbench("run", "--out", self.tmp, "--name", "rr2", "--modes", "remote-request",
+                      "pertask", "--configs", "linux", "--threads", "1", "--duration",
+                      "0.002", "--warmup", "0.001", "--repetitions", "1", "--",
+                      "--remote=linux-percpu", "--remote-records=16")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        _, benches = results.load(os.path.join(self.tmp, "rr2"))
+        self.assertEqual({b.row for b in benches},
+                         {"empty/pertask", "linux/pertask",
+                          "remote-request/hooks-only/recs:16/task",
+                          "remote-request/hooks-only/recs:16/softirq",
+                          "remote-request/linux-percpu/recs:16/task",
+                          "remote-request/linux-percpu/recs:16/softirq"})
+
     def test_sigint_group(self):
         self.interrupt(True)
 

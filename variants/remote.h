@@ -57,6 +57,8 @@ struct kcb_remote_ops {
 extern const struct kcb_remote_ops *const kcb_remotes[];
 extern const int kcb_nremotes;
 const struct kcb_remote_ops *kcb_remote_find(const char *name);
+/* The request-rate benchmark's baseline (remote_registry.c): in no list. */
+extern const struct kcb_remote_ops kcb_remote_hooks_only;
 
 /* The measured loop, instantiated per variant with direct calls. */
 #define KCB_REMOTE_LOOP(fn, start, stop, hook)				\

@@ -6,7 +6,7 @@
  * kcov_move_area(), the free-area list (struct kcov_remote_area overlays
  * a free area's first words), KCOV_REMOTE_ENABLE and disable.
  * Included by remote_linux_percpu.c, remote_linux_pertask_v4.c and
- * remote_linux_pertask_locallock.c, each
+ * remote_linux_pertask_locallock.c (the fix as merged, 2eed77fdcb0c), each
  * with its own globals.
  *
  * Mainline 7.2's "kcov: allow simultaneous KCOV_ENABLE/KCOV_REMOTE_ENABLE"
@@ -84,7 +84,8 @@ static __always_inline void lnx_kcov_put(struct kcb_dev *kcov)
 }
 
 /*
- * kcov_remote_softirq_start/stop() since the v4 patch: the interrupted
+ * kcov_remote_softirq_start/stop() since the v4 patch, and as merged
+ * (2eed77fdcb0c, mainline 7.3 and stable): the interrupted
  * task's state is saved in the task itself (kcov_saved_*), so a softirq
  * section preempted on PREEMPT_RT cannot hand it to another task.
  */

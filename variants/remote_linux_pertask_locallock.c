@@ -1,29 +1,54 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * remote "linux-pertask-locallock": the other 2026 shape of the seed patch,
- * as kernel/kcov.c reads in github.com/yskzalloc/linux at commit
- * c6a7606ee965b3b75035725cc93dbcc2b977af8b (read 2026-12-02; krzk/linux
- * carries the same shape).  Sure of the structure below, which was read
- * line by line; not sure which mail revision it corresponds to.
+ * remote "linux-pertask-locallock": Linux kernel/kcov.c's remote sections
+ * as merged: "kcov: fix data corruption and race conditions on
+ * PREEMPT_RT", mainline commit 2eed77fdcb0c (7.3 merge window, through
+ * akpm's mm-nonmm-stable), in the stable series since late August 2026
+ * (CVE-2026-80916).  Debian carries it: linux-source-6.12 6.12.118 (its
+ * changelog lists the patch under upstream 6.12.106, Debian 6.12.107-1)
+ * and linux-source-6.1 6.1.192 (under upstream 6.1.185): a configuration
+ * built from either source (the coming `kernel-6.12`) runs this design,
+ * not linux-percpu.
  *
- * Like v4: the interrupted task's state is saved in the task
- * (kcov_saved_*), and areas come from two free lists (normal, irq) under
- * kcov_remote_lock; softirq never allocates; kcov_init() preallocates
+ * How sure: the text read line by line is the stable backport in those
+ * two Debian sources (kcov_remote_start, kcov_remote_stop,
+ * kcov_remote_softirq_start/stop, kcov_remote_area_get/put, kcov_init;
+ * 6.1.192's are identical to 6.12.118's).  The mainline text itself was
+ * not readable here.  This replica was first written from the 2026 tree
+ * github.com/yskzalloc/linux c6a7606ee965 (krzk/linux has the same
+ * shape); compared with the backport line by line (2026-12), it matches
+ * in every line modelled, so the label changed, not the code.  Mainline 7.3 differs from the
+ * backport outside the section code: kcov_move_area() has smp_wmb()
+ * between the copy and the count since 6.18 (c2fe368b6eb2; the backport
+ * to 6.12 and 6.1 has none, nor does lnx_move_area() here), and 7.2 split
+ * t->kcov_remote out of t->kcov (see below).
+ *
+ * What it copies: the interrupted task's state is saved in the task
+ * (kcov_saved_*), and areas come from two free lists (task, irq) under
+ * kcov_remote_lock, taken by kcov_remote_area_get(size, irq) with irq =
+ * !in_task(); softirq never allocates; kcov_init() preallocates
  * num_possible_cpus() irq areas (on PREEMPT_RT cpus >= 4 ? 2 * cpus :
- * cpus + 4).  Unlike v4: both calls keep the per-CPU
+ * cpus + 4).  Unlike the seed's v4 (remote_linux_pertask_v4.c, kept as
+ * the seed): both calls keep the per-CPU
  * local_lock_irqsave(&kcov_percpu_data.lock) of the pre-patch code around
  * the whole section bookkeeping, with plain spin_lock(&kcov_remote_lock)
- * and spin_lock(&kcov->lock) nested inside it.  On !RT the local lock
- * disables interrupts, so a softirq cannot land while kcov->lock is held
- * in stop: the answer to the review's deadlock.  On RT it is a per-CPU
- * sleeping lock; the saved state is per task, so preemption inside a
- * softirq section no longer hands it to another task.
+ * and spin_lock(&kcov->lock) nested inside it, and the free list is chosen
+ * by context, not by size.  On !RT the local lock disables interrupts, so
+ * a softirq cannot land while kcov->lock is held in stop: the answer to
+ * v4's review deadlock.  On RT it is a per-CPU sleeping lock; the saved
+ * state is per task, so preemption inside a softirq section no longer
+ * hands it to another task.  in_task() / in_softirq_really() gates as
+ * before.  Not modelled: kcov_remote_start()'s
+ * WARN_ON(!kcov_check_handle()) (every handle here is valid), the
+ * kcov_debug() lines and kmsan_unpoison_memory(); the two WARN_ONs at the
+ * top of kcov_remote_start() are one test here (same outcome: return,
+ * counted in warnings); vmalloc() of a task area is kcb_area_alloc().
  *
  * Mainline 7.2's "kcov: allow simultaneous KCOV_ENABLE/KCOV_REMOTE_ENABLE"
- * (the t->kcov_remote field this tree also has) moves the remote owner's
- * descriptor out of t->kcov.  It changes the ioctls and task exit only:
- * check_kcov_mode(), the hooks and both remote calls read the same fields
- * as before, so no replica here models it separately.
+ * (the t->kcov_remote field) moves the remote owner's descriptor out of
+ * t->kcov.  It changes the ioctls and task exit only: check_kcov_mode(),
+ * the hooks and both remote calls read the same fields as before, so no
+ * replica here models it separately.
  * Lookup: 16-bucket hash under kcov_remote_lock.  Hooks: `linux`.
  */
 #include "remote_linux.h"
@@ -183,8 +208,10 @@ LNX_REMOTE_ENABLE_DISABLE(ll)
 
 const struct kcb_remote_ops kcb_remote_linux_pertask_locallock = {
 	.name = "linux-pertask-locallock",
-	.origin = "Linux kernel/kcov.c, 2026 tree yskzalloc/linux c6a7606ee965 "
-	    "(per-task saved state, local_lock kept, spin_lock nested)",
+	.origin = "Linux kernel/kcov.c, mainline 7.3 and stable: 2eed77fdcb0c "
+	    "\"kcov: fix data corruption and race conditions on PREEMPT_RT\" "
+	    "(per-task saved state, local_lock kept, spin_lock nested); "
+	    "in Debian's linux-source-6.12 6.12.118 and -6.1 6.1.192",
 	.config = "linux",
 	.lookup = "linux-hash16",
 	.softirq = 1,

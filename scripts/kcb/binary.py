@@ -17,6 +17,10 @@ SWITCH_MODES = tuple("switch%d%s" % (n, pc) for pc in ("", "-pc") for n in (4, 1
 # others skip them)
 GUARD_MODES = ("guard-first", "guard-repeat", "hash-first", "hash-repeat")
 MODES = ("pertask", "shared", "cmp") + SWITCH_MODES + ("switch",) + GUARD_MODES
+# Modes of bench/remote_bench.c, for `run` only (ab pairs hook configurations):
+# remote-request is every remote design's section at 1, 16 and 256 records.
+REMOTE_MODES = ("remote-request",)
+RUN_MODES = MODES + REMOTE_MODES
 IRQS = ("0", "1")
 
 

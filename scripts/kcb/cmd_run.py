@@ -41,9 +41,9 @@ def add_arguments(p):
                         "config, marked [PROPOSAL]) (default: the 6 upstream configs; "
                         "empty always runs)")
     p.add_argument("--modes", metavar="MODE", **lst,
-                   type=items("mode", str, lambda v: v in binary.MODES,
-                               "modes are " + ", ".join(binary.MODES)),
-                   help="of %s (default: all)" % ", ".join(binary.MODES))
+                   type=items("mode", str, lambda v: v in binary.RUN_MODES,
+                               "modes are " + ", ".join(binary.RUN_MODES)),
+                   help="of %s (default: all but remote-request)" % ", ".join(binary.RUN_MODES))
     p.add_argument("--irq", metavar="N", **lst,
                    type=items("irq", str, lambda v: v in binary.IRQS, "use 0 or 1"),
                    help="0: no interrupts, 1: with interrupts (default: 0)")
