@@ -7,9 +7,11 @@ import signal
 import sys
 
 from . import cmd_ab, cmd_compare, cmd_list, cmd_plot, cmd_report, cmd_run, gate, kmod, realprog
+from . import cmd_kernel  # issue 24
 from .common import Failure, UsageError
 
 COMMANDS = [cmd_list, cmd_run, cmd_ab, cmd_compare, cmd_plot, cmd_report, gate, kmod, realprog]
+COMMANDS.append(cmd_kernel)  # issue 24
 
 
 class Terminated(KeyboardInterrupt):
