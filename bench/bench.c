@@ -99,7 +99,7 @@ static const struct kcb_window_ops bench_ops = {
 
 int bench_register(const struct bench_opts *o)
 {
-	int m, irq, i;
+	int m, irq, i, err;
 
 	for (i = -1; i < o->ncombos; i++) {
 		for (m = 0; m < MODE_MAX; m++) {
@@ -127,8 +127,16 @@ int bench_register(const struct bench_opts *o)
 				if (m == MODE_WORKLOAD)
 					b->w.label = " op=one-workload-round(trace-pc)";
 				/* The workload: upstream configurations only. */
-				if (mode_run_init(&b->mr, i < 0 ? NULL : o->combos[i], m,
-				    o->buf_words)) {
+				err = mode_run_init(&b->mr, i < 0 ? NULL : o->combos[i], m,
+				    o->buf_words);
+				if (err == -EOPNOTSUPP) {	/* issue 24: kernel-* */
+					fprintf(stderr, "kcovbench: %s does not run mode %s: refused "
+					    "(a real kernel/kcov.o runs pertask, cmp and the switch modes)\n",
+					    o->names[i], kcb_mode_names[m]);
+					free(b);
+					return -1;
+				}
+				if (err) {
 					int guard = m == MODE_GUARD_FIRST || m == MODE_GUARD_REPEAT ||
 					    m == MODE_HASH_FIRST || m == MODE_HASH_REPEAT;
 

@@ -32,6 +32,14 @@ int kcb_list(FILE *out)
 		    kcb_configs[i].proposal ? "[PROPOSAL] " : "",
 		    kcb_configs[i].combo->fe->name,
 		    kcb_configs[i].combo->pair->name);
+	/* issue 24: real kernel objects (kobj/, scripts/kernel-obj), if built */
+	for (i = 0; ; i++) {
+		const char *key, *name = kcb_extra_list(i, &key);
+
+		if (!name)
+			break;
+		fprintf(out, "  %-16s [REAL KERNEL] %s\n", name, key);
+	}
 	fprintf(out, "remote-section designs (hooks of the config named):\n");
 	for (i = 0; i < kcb_nremotes; i++)
 		fprintf(out, "  %-25s %s%s\n  %-25s config %s, lookup %s%s\n",

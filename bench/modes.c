@@ -49,6 +49,12 @@ int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
 	memset(r, 0, sizeof(*r));
 	if (mode < 0 || mode >= MODE_MAX)
 		return -EINVAL;
+	/* issue 24: a real kernel/kcov.o (kobj/) runs its hooks' modes only:
+	 * the shared mode needs kcov_move_area(), which is not a hook, and the
+	 * workload has no copy linked against it yet */
+	if (c && c->fe->real_kernel && mode != MODE_PERTASK && mode != MODE_CMP &&
+	    !mode_switch_cases(mode))
+		return -EOPNOTSUPP;
 	batch_words = (uint64_t)KCB_BATCH *
 	    (mode == MODE_CMP || mode_switch_cases(mode) ? KCB_STRIDE_CMP : 1) + 1;
 	if (buf_words == KCB_BUFFER_BATCH)

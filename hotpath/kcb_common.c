@@ -71,6 +71,7 @@ void kcb_task_attach(struct kcb_task *t, struct kcb_dev *kd)
 	t->kcov_sequence++;
 	barrier();
 	WRITE_ONCE(t->kcov_mode, mode);
+	kcb_ctx_changed();
 }
 
 /* Stop t tracing; the descriptor (maybe shared) is left as it is. */
@@ -87,4 +88,5 @@ void kcb_task_disable(struct kcb_task *t)
 	t->kcov_area = NULL;
 	t->kcov_size = 0;
 	t->kcov_nmemb = 0;
+	kcb_ctx_changed();
 }

@@ -70,6 +70,10 @@ DECLARE_PER_CPU(struct kcb_cpu, kcb_pcpu);
  * image-relative as kcov's are. */
 extern unsigned long kcb_kaslr_off;
 #define kcb_kaslr_offset()	READ_ONCE(kcb_kaslr_off)
+/* userland only (kobj/): nothing to mirror in the kernel */
+#define kcb_ctx_changed()	do { } while (0)
+#define kcb_extra_find(name)	NULL
+#define kcb_extra_list(i, key)	NULL
 
 #define kcb_in_task()		in_task()
 #define kcb_in_serving_softirq() in_serving_softirq()

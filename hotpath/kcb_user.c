@@ -20,6 +20,7 @@ __thread struct kcb_cpu *kcb_tls_cpu __attribute__((used, tls_model("local-exec"
 __thread struct kcb_task *kcb_tls_current __attribute__((used, tls_model("local-exec")));
 __thread unsigned int kcb_tls_preempt_count __attribute__((used, tls_model("local-exec")));
 __thread int kcb_tls_cpuid __attribute__((used, tls_model("local-exec")));
+void (*kcb_ctx_hook)(void);
 __thread volatile int kcb_tls_irqs_off;
 __thread volatile int kcb_tls_irq_pending;
 
@@ -158,6 +159,7 @@ int kcb_thread_attach(int idx, bool pin)
 	kcb_tls_current = t;
 	kcb_tls_cpuid = cpuid;
 	kcb_tls_preempt_count = 0;
+	kcb_ctx_changed();
 	urcu_memb_register_thread();
 	return sched_getcpu();
 }
@@ -273,6 +275,7 @@ static void run_softirq(void)
 	    !(kcb_tls_preempt_count & (KCB_HARDIRQ_MASK | KCB_SOFTIRQ_MASK))) {
 		softirq_pending = 0;
 		kcb_tls_preempt_count += KCB_SOFTIRQ_OFFSET;
+		kcb_ctx_changed();
 		kcb_intr_enter(true);
 		kcb_tls_irqs_off = 0;	/* softirqs run with irqs on */
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -282,12 +285,14 @@ static void run_softirq(void)
 		kcb_tls_irqs_off = 1;
 		kcb_intr_exit(true);
 		kcb_tls_preempt_count -= KCB_SOFTIRQ_OFFSET;
+		kcb_ctx_changed();
 	}
 }
 
 void kcb_sim_softirq_enter(void)
 {
 	kcb_tls_preempt_count += KCB_SOFTIRQ_OFFSET;
+	kcb_ctx_changed();
 	kcb_intr_enter(true);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
@@ -297,6 +302,7 @@ void kcb_sim_softirq_exit(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	kcb_intr_exit(true);
 	kcb_tls_preempt_count -= KCB_SOFTIRQ_OFFSET;
+	kcb_ctx_changed();
 }
 
 static void run_hardirq(void)
@@ -305,6 +311,7 @@ static void run_hardirq(void)
 
 	kcb_tls_irqs_off = 1;
 	kcb_tls_preempt_count += KCB_HARDIRQ_OFFSET;
+	kcb_ctx_changed();
 	kcb_intr_enter(false);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (irq_hard)
@@ -312,6 +319,7 @@ static void run_hardirq(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	kcb_intr_exit(false);
 	kcb_tls_preempt_count -= KCB_HARDIRQ_OFFSET;
+	kcb_ctx_changed();
 	run_softirq();
 	kcb_tls_irqs_off = was_off;
 }

@@ -122,6 +122,22 @@ extern __thread int kcb_tls_cpuid;
 extern char __executable_start[];
 #define kcb_kaslr_offset()	((uintptr_t)__executable_start)
 
+/* Real kernel objects (kobj/): called whenever the current task's tracing
+ * state, the simulated preempt count or the thread's CPU changes, so that
+ * the runtime copies them into the kernel's task_struct and per-CPU
+ * variables.  NULL unless kobj/ is linked; never in a hook. */
+extern void (*kcb_ctx_hook)(void);
+/* The configurations of kobj/ (kernel-*), when linked: kcb_find() and
+ * `list` ask them after the variants. */
+const struct kcb_combo *kcb_kobj_find(const char *name) __attribute__((weak));
+const char *kcb_kobj_list(int i, const char **key) __attribute__((weak));
+#define kcb_extra_find(name)	(kcb_kobj_find ? kcb_kobj_find(name) : NULL)
+#define kcb_extra_list(i, key)	(kcb_kobj_list ? kcb_kobj_list((i), (key)) : NULL)
+#define kcb_ctx_changed() do {						\
+	if (kcb_ctx_hook)						\
+		kcb_ctx_hook();						\
+} while (0)
+
 /* Linux's preempt_count layout. */
 #define KCB_SOFTIRQ_OFFSET	0x100u
 #define KCB_SOFTIRQ_MASK	0xff00u

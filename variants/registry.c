@@ -69,7 +69,8 @@ const struct kcb_combo *kcb_find(const char *name)
 		    !strcmp(name + n + 1, c->pair->name))
 			return c;
 	}
-	return NULL;
+	/* real kernel objects (kobj/), when linked */
+	return kcb_extra_find(name);
 }
 
 /* The empty hook: what the harness costs with nothing recorded. */

@@ -89,7 +89,7 @@
 #define KCB_HOOK		kcb_notrace kcb_noinline
 
 const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = {
-	FE_NAME, FE_ORIGIN, FE_PROPOSAL, FE_IRQ_POLICY, FE_SWITCH_LAYOUT
+	FE_NAME, FE_ORIGIN, FE_PROPOSAL, FE_IRQ_POLICY, FE_SWITCH_LAYOUT, 0 /* a replica */
 };
 
 #define KCB_CMP_HOOK(P, name, T, type)					\

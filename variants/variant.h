@@ -42,6 +42,7 @@ struct kcb_frontend {
 	int proposal;			/* ours, not upstream's */
 	enum kcb_irq_policy irq_policy;	/* where records may be made */
 	enum kcb_switch_layout switch_layout;	/* trace_switch's records */
+	int real_kernel;		/* a real kernel/kcov.o (kobj/), not a replica */
 };
 
 struct kcb_pair {

@@ -98,7 +98,11 @@ def check_configs(wanted):
     if bad:
         raise UsageError("unknown config %s; known: %s, empty, all, or "
                          "<front end>/<pair> with front end in {%s} and pair in {%s}"
-                         % (", ".join(bad), " ".join(configs), ",".join(fes), ",".join(pairs)))
+                         % (", ".join(bad), " ".join(configs), ",".join(fes), ",".join(pairs))
+                         # issue 24: kernel-* exist once built
+                         + ("; kernel-NAME configurations are built by `./kcovbench kernel add "
+                            "NAME --source deb:6.1|deb:6.12|DIR` (scripts/setup adds kernel-6.1 "
+                            "and kernel-6.12)" if any(c.startswith("kernel-") for c in bad) else ""))
 
 
 CLASSES = ("smt", "core", "llc", "node", "spread")

@@ -6,12 +6,12 @@ import os
 import signal
 import sys
 
-from . import (cmd_ab, cmd_compare, cmd_gate, cmd_kmod, cmd_list, cmd_plot, cmd_realprog,
-               cmd_report, cmd_run)
+from . import (cmd_ab, cmd_compare, cmd_gate, cmd_kernel, cmd_kmod, cmd_list, cmd_plot,
+               cmd_realprog, cmd_report, cmd_run)
 from .common import Failure, UsageError
 
 COMMANDS = [cmd_list, cmd_run, cmd_ab, cmd_compare, cmd_plot, cmd_report, cmd_gate, cmd_kmod,
-            cmd_realprog]
+            cmd_realprog, cmd_kernel]
 
 
 class Terminated(KeyboardInterrupt):

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_kobj.c - the replicas' twins against the real kernel objects
+ * (kobj/, issue 24): per-task records with 2 threads each into its own
+ * buffer and its buffer-full limit (twin_per_thread), the pc/cmp/switch
+ * record layouts, cross-mode and disabled (twin_cmp_layout), hardirq and
+ * softirq policy (twin_irq).  Each kernel runs in a child of its own, so a
+ * crash is a failure, not the end of the test; the broken control (the
+ * 6.12 object with 6.1's facts) must fail, in one attempt.
+ *
+ *   test_kobj [-r kernel-6.1,kernel-6.12] [filter]
+ *   -r: fail unless these configurations (and, with both, the control)
+ *   are linked.  Prints "N passed, N failed"; exit 1 on any failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "test_irq.h"
+#include "../kobj/kobj.h"
+
+static int passed, failed;
+
+static void report(const char *what, const char *name, int ok)
+{
+	printf("%s %s %s\n", ok ? "ok" : "not ok", what, name);
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+/* The twins, in a child: its exit status is the number of failed twins,
+ * 128 + a signal if it crashed. */
+static int twins_in_child(const struct kobj_kernel *k, uint64_t nrec)
+{
+	const struct kcb_combo *c = &k->combo;
+	int st;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return 255;
+	if (pid == 0) {
+		int bad = 0, r;
+
+		r = twin_per_thread(c, 2, nrec) == 0;
+		printf("  %s per-thread (2 threads, buffer-full) %s\n", r ? "ok" : "FAIL", k->name);
+		bad += !r;
+		r = twin_cmp_layout(c) == 0;
+		printf("  %s cmp-layout (pc, cmp, switch, disabled) %s\n", r ? "ok" : "FAIL", k->name);
+		bad += !r;
+		r = twin_irq(c) == 0;
+		printf("  %s irq (hardirq, softirq, kcov_softirq) %s\n", r ? "ok" : "FAIL", k->name);
+		bad += !r;
+		fflush(stdout);
+		_exit(bad);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return 255;
+	if (WIFSIGNALED(st)) {
+		printf("  %s: killed by signal %d\n", k->name, WTERMSIG(st));
+		return 128 + WTERMSIG(st);
+	}
+	return WEXITSTATUS(st);
+}
+
+int main(int argc, char **argv)
+{
+	const char *require = NULL, *filter = NULL;
+	uint64_t nrec = getenv("KCB_TEST_RECORDS") ?
+	    strtoull(getenv("KCB_TEST_RECORDS"), NULL, 0) : 200000;
+	int opt, i, controls = 0;
+
+	while ((opt = getopt(argc, argv, "r:")) != -1) {
+		if (opt == 'r')
+			require = optarg;
+		else
+			return 2;
+	}
+	if (optind < argc)
+		filter = argv[optind];
+	if (require) {
+		char *list = strdup(require), *tok, *save = NULL;
+		int n = 0;
+
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
+			int found = kcb_kobj_find(tok) != NULL;
+
+			if (!found)
+				fprintf(stderr, "test_kobj: %s is not linked: build it with "
+				    "scripts/kernel-obj (./kcovbench kernel add), then ninja\n", tok);
+			report("linked", tok, found);
+		}
+		free(list);
+		if (n >= 2) {
+			for (i = 0; i < kobj_nkernels; i++)
+				controls += kobj_kernels[i]->control;
+			report("linked", "broken control (6.12 object, 6.1 facts)", controls > 0);
+		}
+	}
+	for (i = 0; i < kobj_nkernels; i++) {
+		const struct kobj_kernel *k = kobj_kernels[i];
+		int bad;
+
+		if (filter && !strstr(k->name, filter))
+			continue;
+		printf("# %s (returns: %s)\n#   %s\n", k->name, kobj_return, k->key);
+		bad = twins_in_child(k, nrec / 10);
+		if (k->control)
+			report("broken-control-caught-first-attempt", k->name, bad != 0);
+		else
+			report("twins", k->name, bad == 0);
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	if (passed + failed == 0) {
+		fprintf(stderr, "test_kobj: no kernel object linked, nothing checked\n");
+		return 1;
+	}
+	return failed ? 1 : 0;
+}
