@@ -6,6 +6,23 @@
 #include "../variants/remote.h"
 #include "../variants/lookup.h"
 
+/* How `list` marks a front end that is not upstream's merged code. */
+static const char *fe_mark(const struct kcb_frontend *fe)
+{
+	return fe->proposal == KCB_FE_UNMERGED ? "[UNMERGED UPSTREAM] " :
+	    fe->proposal ? "[PROPOSAL] " : "";
+}
+
+/* A configuration's: upstream's unmerged patch only when all of it is. */
+static const char *config_mark(const struct kcb_config *c)
+{
+	if (!c->proposal)
+		return "";
+	if (c->combo->fe->proposal == KCB_FE_UNMERGED && !c->combo->pair->proposal)
+		return "[UNMERGED UPSTREAM] ";
+	return "[PROPOSAL] ";
+}
+
 int kcb_list(FILE *out)
 {
 	int i;
@@ -13,8 +30,7 @@ int kcb_list(FILE *out)
 	fprintf(out, "front ends:\n");
 	for (i = 0; i < kcb_nfrontends; i++)
 		fprintf(out, "  %-17s %s%s\n", kcb_frontends[i]->name,
-		    kcb_frontends[i]->proposal ? "[PROPOSAL] " : "",
-		    kcb_frontends[i]->origin);
+		    fe_mark(kcb_frontends[i]), kcb_frontends[i]->origin);
 	fprintf(out, "claim pairs (trace-pc claim / trace-cmp claim):\n");
 	for (i = 0; i < kcb_npairs; i++) {
 		const struct kcb_pair *p = kcb_pair(i);
@@ -29,7 +45,7 @@ int kcb_list(FILE *out)
 	fprintf(out, "configurations (front end + claim pair):\n");
 	for (i = 0; i < kcb_nconfigs; i++)
 		fprintf(out, "  %-16s %s%s + %s\n", kcb_configs[i].name,
-		    kcb_configs[i].proposal ? "[PROPOSAL] " : "",
+		    config_mark(&kcb_configs[i]),
 		    kcb_configs[i].combo->fe->name,
 		    kcb_configs[i].combo->pair->name);
 	/* issue 24: real kernel objects (kobj/, scripts/kernel-obj), if built */

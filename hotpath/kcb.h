@@ -28,8 +28,11 @@
 #define KCB_MODE_TRACE_PC	2
 #define KCB_MODE_TRACE_CMP	3
 /* The proposals' modes are 4 (variants/uniq_guard.h) and 5 (uniq_hash.h). */
-/* Linux ORs this in while a task is switched out (KCOV_IN_CTXSW). */
-#define KCB_MODE_IN_CTXSW	(1u << 30)
+/* Linux ORs this in while a task is switched out (KCOV_IN_CTXSW, 1 << 30
+ * upstream).  Any bit outside the modes fails the front ends' equality
+ * test; bit 7 because the linux-ext-mode proposal compares the mode's low
+ * byte only (variants/fe_lnx_ext_mode.c), which must still see it. */
+#define KCB_MODE_IN_CTXSW	(1u << 7)
 
 /* trace-cmp record: type, arg1, arg2, pc. */
 #define KCB_CMP_CONST		1u
@@ -90,6 +93,10 @@ struct kcb_task {
 	int		 kcov_sequence;	/* [o] */
 	int		 kcov_softirq;	/* [o] remote section in softirq */
 	int		 kcov_shared;	/* [o] kcov->shared, for the owner-plain claim */
+	/* KCOV_EXT_RECORDS v1 (variants/fe_lnx_ext_v1.c): records in the
+	 * extended format; in the hole before kcov_bitmap, so no other
+	 * field moves. */
+	unsigned int	 kcov_ext_format;	/* [o] */
 	/* Fields the proposals add to task_struct, kept here so that every
 	 * variant's hooks see the same offsets.  The unique mode
 	 * (variants/uniq_guard.h): a bit per guard index seen. */
@@ -137,12 +144,15 @@ struct kcb_sink {
 	uint64_t	 nmemb;		/* nwords - 1 */
 	int		 shared;	/* others may write buf (owner-plain reads it) */
 	struct kcb_task	*t;		/* the writer (the chunk claim's cursor) */
+	unsigned int	 mode;		/* the mode the lookup read, where a
+					 * front end keeps it (linux-ext-mode's
+					 * record format); else 0 */
 };
 
 /* The sink of a descriptor that keeps both bounds (all but Linux's task). */
 static __always_inline struct kcb_sink kcb_sink_of(const struct kcb_dev *kd)
 {
-	struct kcb_sink s = { kd->buf, kd->nwords, kd->nmemb, kd->shared, NULL };
+	struct kcb_sink s = { kd->buf, kd->nwords, kd->nmemb, kd->shared, NULL, 0 };
 
 	return s;
 }

@@ -44,6 +44,8 @@
 #define kcb_load_acquire(p)	smp_load_acquire(p)
 #define kcb_store_release(p, v)	smp_store_release((p), (v))
 #define kcb_smp_mb()		smp_mb()
+/* barrier() on x86, a store fence where stores may be reordered */
+#define kcb_smp_wmb()		smp_wmb()
 /* The twins' kthreads are pinned one per CPU, so a spin lets the partner run. */
 #define kcb_relax()		cpu_relax()
 /* let another thread run here (a preemption point in a twin) */

@@ -53,6 +53,17 @@ static __always_inline uint32_t kcb_cmpxchg_u32(uint32_t *p, uint32_t old, uint3
 #define kcb_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define kcb_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define kcb_smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* smp_wmb(): earlier stores before later ones.  A release fence, which
+ * emits no instruction on x86-64 (TSO keeps stores in order; the compiler
+ * may not move stores across it), as smp_wmb() is barrier() there.
+ * ThreadSanitizer does not model fences (GCC rejects them under -Wtsan):
+ * there it is a compiler barrier, and the counts it orders are read
+ * after the writers are joined or under their lock. */
+#ifdef __SANITIZE_THREAD__
+#define kcb_smp_wmb()		barrier()
+#else
+#define kcb_smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+#endif
 /* Let another thread run: the broken control holds its race window open
  * with it, so a busy CPU still schedules the partner it waits for. */
 #define kcb_relax()		sched_yield()

@@ -514,6 +514,12 @@ class Run(TempDir):
         listed = {line.split()[0] for line in r.stdout.splitlines()
                   if "[PROPOSAL]" in line}
         self.assertEqual(listed, results.PROPOSALS)
+        unmerged = {line.split()[0] for line in r.stdout.splitlines()
+                    if "[UNMERGED UPSTREAM]" in line}
+        self.assertEqual(unmerged, results.UNMERGED)
+        self.assertTrue(results.is_proposal("linux-ext-records"))
+        self.assertTrue(results.is_unmerged("linux-ext-records/pertask"))
+        self.assertFalse(results.is_unmerged("proposed-linux-ext-mode"))
         for name in ("owner-plain", "chunk", "linux-switch-once",
                      "proposed-openbsd", "proposed-linux", "pertask-pcpu-rcu"):
             self.assertIn(name, listed)

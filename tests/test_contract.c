@@ -3,9 +3,12 @@
  * test_contract.c - the userland contract keeps the costs the kernel has
  * (issue 9): a !RT spinlock disables preemption while held, per-CPU copies
  * sit on lines of their own, and a thread's buffer is emptied only when
- * the next batch might not fit.  Each check fails if that rule is undone.
+ * the next batch might not fit; the KCOV_EXT_RECORDS front ends tag
+ * records in the extended mode only (issue 25).  Each check fails if that
+ * rule is undone.
  */
 #include "../bench/modes.h"
+#include "../variants/lnx_ext.h"
 
 static int passed, failed;
 
@@ -37,6 +40,57 @@ static void lock_fn(int idx, void *arg)
 	check("spin_unlock() enables it again", kcb_preempt_count() == before);
 }
 
+/* One trace_pc from one call site: the same PC every time (the barrier
+ * keeps the call from becoming a tail jump, which would record our
+ * caller's call site). */
+static kcb_noinline void one_pc(const struct kcb_combo *c)
+{
+	c->trace_pc();
+	barrier();
+}
+
+/* KCOV_EXT_RECORDS (issue 25): both front ends record plain PCs in the
+ * legacy mode and tagged ones in the extended mode; linux-ext-mode's byte
+ * compare still refuses a task switched out. */
+static void ext_records_fn(int idx, void *arg)
+{
+	const struct kcb_combo *v1 = kcb_find("linux-ext-records");
+	const struct kcb_combo *ours = kcb_find("proposed-linux-ext-mode");
+	struct kcb_task *t = kcb_current();
+	struct kcb_dev kd;
+	uint64_t pc;
+
+	if (!v1 || !ours || kcb_dev_init(&kd, 64)) {
+		check("linux-ext-records and proposed-linux-ext-mode built", 0);
+		return;
+	}
+	kcb_task_enable(t, &kd, KCB_MODE_TRACE_PC);
+	one_pc(v1);
+	pc = kd.buf[1];
+	t->kcov_ext_format = 1;
+	one_pc(v1);
+	t->kcov_ext_format = 0;
+	check("v1: a plain PC, then the same one tagged with the task's flag",
+	    kd.buf[0] == 2 && pc >> KCB_REC_TYPE_SHIFT != KCB_REC_TYPE_BB &&
+	    kd.buf[2] == lnx_ext_tag(pc, KCB_REC_TYPE_BB));
+	kd.buf[0] = 0;
+	one_pc(ours);
+	t->kcov_mode = KCB_MODE_TRACE_PC | KCB_MODE_EXT_FORMAT;
+	one_pc(ours);
+	t->kcov_mode = KCB_MODE_TRACE_PC | KCB_MODE_EXT_FORMAT | KCB_MODE_IN_CTXSW;
+	one_pc(ours);
+	t->kcov_mode = KCB_MODE_TRACE_PC | KCB_MODE_IN_CTXSW;
+	one_pc(ours);
+	check("linux-ext-mode: plain, then tagged in the extended mode, none while switched out",
+	    kd.buf[0] == 2 && kd.buf[1] == pc && kd.buf[2] == lnx_ext_tag(pc, KCB_REC_TYPE_BB));
+	t->kcov_mode = KCB_MODE_TRACE_CMP | KCB_MODE_EXT_FORMAT;
+	kd.buf[0] = 0;
+	one_pc(ours);
+	check("linux-ext-mode: the comparison mode refuses trace_pc", kd.buf[0] == 0);
+	kcb_task_disable(t);
+	kcb_dev_fini(&kd);
+}
+
 int main(void)
 {
 	uintptr_t a = (uintptr_t)kcb_per_cpu_ptr(pcpu_probe, 0);
@@ -44,6 +98,8 @@ int main(void)
 	struct kcb_dev own;
 
 	if (kcb_parallel(1, lock_fn, NULL))
+		check("a thread of the simulated machine", 0);
+	if (kcb_parallel(1, ext_records_fn, NULL))
 		check("a thread of the simulated machine", 0);
 	check("per-CPU copies 128 bytes apart or more", b - a >= 128);
 	check("per-CPU copies start a 128-byte block", a % 128 == 0 && b % 128 == 0);

@@ -106,6 +106,78 @@ class Shape(unittest.TestCase):
         self.assertTrue(any("fe_newfe.c declares no FE_SHAPE" in p for p in problems))
 
 
+# kcov_move_area() with and without v6.18's smp_wmb() (c2fe368b6eb2)
+MOVE_C = r"""
+#include "variants/variant.h"
+#include "variants/claims.h"
+kcb_noinline void move618(struct kcb_dev *kd, const uint64_t *src, int cmp)
+{
+	if (cmp)
+		claim_plain_count_first_copy(kcb_sink_of(kd), kd, src, KCB_STRIDE_CMP);
+	else
+		claim_plain_count_first_copy(kcb_sink_of(kd), kd, src, KCB_STRIDE_PC);
+}
+kcb_noinline void move_pre618(struct kcb_dev *kd, const uint64_t *src, int cmp)
+{
+	if (cmp)
+		claim_plain_count_first_copy_pre618(kcb_sink_of(kd), kd, src, KCB_STRIDE_CMP);
+	else
+		claim_plain_count_first_copy_pre618(kcb_sink_of(kd), kd, src, KCB_STRIDE_PC);
+}
+"""
+# x86 fences and locked instructions: what a store barrier could cost
+FENCE = re.compile(r"^(mfence|sfence|lfence|lock\b|xchg\s+\S+,\s*\S*\()")
+
+
+def hot_cflags():
+    """scripts/configure's HOT_CFLAGS: how the hooks are compiled."""
+    text = open(os.path.join(ROOT, "scripts/configure")).read()
+    m = re.search(r'^HOT_CFLAGS = ((?:"[^"]*"\s*\\?\s*)+)', text, re.M)
+    return " ".join(re.findall(r'"([^"]*)"', m.group(1))).split()
+
+
+def fences(insns, locks=True):
+    """The fences among insns; with locks, the locked ones too (a built
+    move takes the owner's spinlock, whose xchg is not the barrier's)."""
+    return [i for _, i, _ in insns if FENCE.match(i) and
+            (locks or i.split()[0].endswith("fence"))]
+
+
+class MoveAreaBarrier(unittest.TestCase):
+    """Issue 25, part 3: since v6.18 kcov_move_area() has an smp_wmb()
+    between the copy and the count (claim_plain_count_first_copy); on
+    x86 it is a compiler barrier and costs no instruction.  The two forms
+    compile to the same instructions, no fence among them, and every
+    built move of the Linux claim (userland, module) has no fence."""
+
+    def test_same_instructions_as_pre618(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            src, obj = os.path.join(d, "m.c"), os.path.join(d, "m.o")
+            with open(src, "w") as f:
+                f.write(MOVE_C)
+            subprocess.run(["gcc", "-O2", "-std=gnu11", "-D_GNU_SOURCE", "-I", ROOT,
+                            *hot_cflags(), "-c", src, "-o", obj], check=True)
+            funcs = shape.functions(disasm(obj), shape.ANY)
+        body = {n: [re.sub(r"\b[0-9a-f]+ <move\w*(\+0x[0-9a-f]+)?>", "<here>", i)
+                    for _, i, _ in funcs[n]] for n in ("move618", "move_pre618")}
+        self.assertTrue(body["move618"])
+        self.assertEqual(body["move618"], body["move_pre618"])
+        self.assertEqual(fences(funcs["move618"]), [])
+
+    def test_built_moves_have_no_fence(self):
+        move = re.compile(r"^[0-9a-f]+ <(kcb_\w+?__plain_count_first__move)>:$")
+        texts = {"userland": userland()}
+        ko = os.path.join(ROOT, "build/kmod-amd64/kmod/kcovbench.ko")
+        if os.path.exists(ko):
+            texts["module"] = disasm(ko)
+        for where, text in texts.items():
+            funcs = shape.functions(text, move)
+            self.assertTrue(funcs, where)
+            for name, insns in funcs.items():
+                self.assertEqual(fences(insns, locks=False), [], "%s: %s" % (where, name))
+
+
 MERGE_C = r"""
 #include "hotpath/kcb.h"
 void *cur2(void) { void *a = kcb_current(); barrier(); void *b = kcb_current(); return (char *)a + (long)b; }

@@ -49,9 +49,18 @@ static __always_inline bool claim_plain_count_first_rec(struct kcb_sink s,
  * word is in the owner's mmap()ed buffer, so userspace can write anything
  * there: upstream returns without copying when it is past capacity
  * (dst_len > (size - count) >> entry_size_log), else room underflows.
+ *
+ * wmb: since v6.18 (commit c2fe368b6eb2, Soham Bagchi's patch mailed
+ * 28 July 2025, taken by akpm; the version is issue 25's) an smp_wmb()
+ * sits between the memcpy() and the count's WRITE_ONCE(), so that a
+ * reader that loads the count with acquire (kcov.rst's example since the
+ * companion commit "kcov: load acquire coverage count in user-space code")
+ * sees the records it counts.  v5.5 .. v6.17 have none.  On x86 smp_wmb()
+ * is barrier(): no instruction, and the move compiles to the same code
+ * (tests/test_shape.py, MoveAreaBarrier).
  */
-static __always_inline void claim_plain_count_first_copy(struct kcb_sink dst,
-    struct kcb_dev *kd, const uint64_t *src, const int stride)
+static __always_inline void lnx_move_area_copy(struct kcb_sink dst,
+    struct kcb_dev *kd, const uint64_t *src, const int stride, const bool wmb)
 {
 	uint64_t used = READ_ONCE(dst.buf[0]);
 	uint64_t cap = (dst.nwords - 1) / stride;
@@ -65,6 +74,22 @@ static __always_inline void claim_plain_count_first_copy(struct kcb_sink dst,
 	take = n < room ? n : room;
 
 	memcpy(&dst.buf[1 + used * stride], &src[1], take * stride * sizeof(uint64_t));
+	if (wmb)
+		kcb_smp_wmb();
 	WRITE_ONCE(dst.buf[0], used + take);
 	kd->lost += n - take;
+}
+
+/* v6.18+ (and every 2026 tree the remote designs copy): with the smp_wmb() */
+static __always_inline void claim_plain_count_first_copy(struct kcb_sink dst,
+    struct kcb_dev *kd, const uint64_t *src, const int stride)
+{
+	lnx_move_area_copy(dst, kd, src, stride, true);
+}
+
+/* v5.5 .. v6.17 (Debian's 6.1 and 6.12 among them): without it */
+static __always_inline void claim_plain_count_first_copy_pre618(struct kcb_sink dst,
+    struct kcb_dev *kd, const uint64_t *src, const int stride)
+{
+	lnx_move_area_copy(dst, kd, src, stride, false);
 }

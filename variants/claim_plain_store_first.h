@@ -41,5 +41,6 @@ static __always_inline bool claim_plain_store_first_rec(struct kcb_sink s,
 	return false;
 }
 
-/* Same move as plain-count-first: under the owner's lock. */
-#define claim_plain_store_first_copy claim_plain_count_first_copy
+/* The move of plain-count-first, under the owner's lock, as v5.x had it:
+ * no smp_wmb() (that came in v6.18). */
+#define claim_plain_store_first_copy claim_plain_count_first_copy_pre618

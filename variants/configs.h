@@ -12,10 +12,13 @@
 
 /* Proposals (marked so in `list` and every table): X("name", front end,
  * pair), each the upstream configuration it would patch with one part
- * replaced. */
+ * replaced.  An upstream patch that was not merged is here too, its front
+ * end marked KCB_FE_UNMERGED (`list` says so). */
 #define KCB_PROPOSED_CONFIGS(X)						\
 	X("proposed-openbsd",	obsd_149,	owner_plain)		\
 	X("proposed-openbsd-chunk", obsd_149,	chunk)			\
 	X("proposed-linux",	lnx_once,	plain_count_first)	\
 	X("proposed-linux-unique", lnx_unique,	plain_count_first)	\
-	X("proposed-linux-uniq-hash", lnx_uniq_hash, plain_count_first)
+	X("proposed-linux-uniq-hash", lnx_uniq_hash, plain_count_first) \
+	X("linux-ext-records",	lnx_ext_v1,	plain_count_first)	\
+	X("proposed-linux-ext-mode", lnx_ext_mode, plain_count_first)

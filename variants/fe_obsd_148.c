@@ -14,6 +14,10 @@
  * Rev 1.23 (2020) had panicstr, cold, inintr(), curproc, mode; the check of
  * kd_intr must follow the kd lookup once softclock remote sections exist,
  * so 1.23's order cannot be 1.48's.  Inferred, not read.
+ *
+ * Current OpenBSD runs the 1.49 shape (fe_obsd_149.c): revs 1.50 and 1.51
+ * (2025-02-02, KCOV_BUF_MAX_NMEMB) leave the hook path as 1.49 has it;
+ * 1.50's change itself is unknown here.
  */
 #include "variant.h"
 

@@ -5,12 +5,19 @@
  * kcov_cold first; ci = curcpu() once; kd = ci->ci_curproc->p_kd; mode;
  * panicstr/db_active only after a match; inintr(ci) && !kd_intr.
  * trace_switch looks up once and passes kd to trace_cmp().
+ *
+ * Later revisions leave the hook path unchanged (issue 25; not diffed
+ * here): rev 1.51 (2025-02-02) adds KCOV_BUF_MAX_NMEMB (512 << 10), a
+ * bound on the buffer size KIOSETBUFSIZE accepts; kd_curproc() and
+ * kd_claim() are as in 1.49.  What rev 1.50 changed was not found (the
+ * sys/dev/kcov.c history could not be read here): unknown, but it is
+ * between two revisions whose hook path is the same.
  */
 #include "variant.h"
 
 #define FE			obsd_149
 #define FE_NAME			"obsd-1.49"
-#define FE_ORIGIN		"OpenBSD sys/dev/kcov.c rev 1.49 kd_curproc()"
+#define FE_ORIGIN		"OpenBSD sys/dev/kcov.c rev 1.49 kd_curproc(); the same in 1.50 and 1.51 (1.51, 2025-02-02: KCOV_BUF_MAX_NMEMB only)"
 #define FE_SWITCH_PER_CASE	0
 #define FE_INDIRECT		0
 

@@ -8,6 +8,8 @@
 	X(lnx_once)	\
 	X(lnx_unique)	\
 	X(lnx_uniq_hash)	\
+	X(lnx_ext_v1)		\
+	X(lnx_ext_mode)	\
 	X(freebsd)		\
 	X(netbsd)
 

@@ -21,6 +21,7 @@ static __always_inline void lnx_sink(struct kcb_task *t, struct kcb_sink *s)
 	s->nmemb = t->kcov_nmemb;
 	s->shared = t->kcov_shared;
 	s->t = t;
+	s->mode = 0;	/* no claim reads it: the compiler drops the store */
 }
 
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)

@@ -28,6 +28,9 @@
  *   fe_lookup(mode, &sink)  true if this context may record in mode; fills
  *			the sink, its writer task (sink.t) included
  *   FE_PC(ret)		optional: the PC to store for a return address
+ *   FE_PC_RECORD(s, ret) optional: the trace-pc record for return address
+ *			ret, given the lookup's sink s (KCOV_EXT_RECORDS'
+ *			front ends tag it); FE_PC(ret) by default
  *   FE_UNIQ_HASH	1 for Jiao's unique mode: trace_pc tests
  *			FE_PC_REC(&sink, ret), which returns true if the PC
  *			is to be recorded (a combo's loop_pc_at drives it)
@@ -50,6 +53,9 @@
 
 #ifndef FE_PC
 #define FE_PC(ret)		(ret)
+#endif
+#ifndef FE_PC_RECORD
+#define FE_PC_RECORD(s, ret)	FE_PC(ret)
 #endif
 /* trace_switch's one lookup (!FE_SWITCH_PER_CASE); a broken control
  * replaces it. */
@@ -176,7 +182,7 @@ static __always_inline void KCB_SYM(FE, P, do_pc)(uintptr_t ret)		\
 	struct kcb_sink s;							\
 										\
 	if (FE_PC_REC(&s, ret))						\
-		claim_##pcc##_rec(s, KCB_STRIDE_PC, FE_PC(ret), 0, 0, 0);	\
+		claim_##pcc##_rec(s, KCB_STRIDE_PC, FE_PC_RECORD(&s, ret), 0, 0, 0); \
 }										\
 static __always_inline bool KCB_SYM(FE, P, do_cmp)(uint64_t type,		\
     uint64_t a1, uint64_t a2, uintptr_t ret)					\

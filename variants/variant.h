@@ -39,7 +39,7 @@ enum kcb_switch_layout {
 struct kcb_frontend {
 	const char *name;		/* "obsd-1.49" */
 	const char *origin;		/* OS, file, revision */
-	int proposal;			/* ours, not upstream's */
+	int proposal;			/* ours (1), or KCB_FE_UNMERGED */
 	enum kcb_irq_policy irq_policy;	/* where records may be made */
 	enum kcb_switch_layout switch_layout;	/* trace_switch's records */
 	int real_kernel;		/* a real kernel/kcov.o (kobj/), not a replica */
@@ -54,6 +54,11 @@ struct kcb_pair {
 	int proposal;			/* ours, not upstream's */
 	int padded_pc, padded_cmp;	/* a reader skips zero records */
 };
+
+/* A front end's FE_PROPOSAL for an upstream patch that was mailed but not
+ * merged: kept out of the upstream rows as a proposal is, but marked as
+ * upstream's in `list`, not as ours. */
+#define KCB_FE_UNMERGED		2
 
 /* claims.h's last column: a control, never a design. */
 #define KCB_CONTROL_BROKEN	1

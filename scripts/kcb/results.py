@@ -28,12 +28,23 @@ CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL",
 PROPOSALS = {"linux-switch-once", "owner-plain", "chunk", "proposed-openbsd",
              "proposed-openbsd-chunk", "proposed-linux", "pertask-pcpu-rcu",
              "linux-unique", "proposed-linux-unique", "obsd-owner-plain",
-             "linux-uniq-hash", "proposed-linux-uniq-hash"}
+             "linux-uniq-hash", "proposed-linux-uniq-hash",
+             "linux-ext-mode", "proposed-linux-ext-mode"}
+# Upstream patches mailed but not merged (`kcovbench list` marks them
+# [UNMERGED UPSTREAM]): kept apart from the upstream rows as proposals are,
+# marked as upstream's.
+UNMERGED = {"linux-ext-records"}
 
 
 def is_proposal(config):
     """True if config ("proposed-linux", "obsd-1.49/chunk") names a proposal."""
-    return any(p in PROPOSALS for p in re.split(r"[/+:]", config))
+    return any(p in PROPOSALS or p in UNMERGED for p in re.split(r"[/+:]", config))
+
+
+def is_unmerged(config):
+    """True if config names an unmerged upstream patch and no proposal of ours."""
+    parts = re.split(r"[/+:]", config)
+    return any(p in UNMERGED for p in parts) and not any(p in PROPOSALS for p in parts)
 
 
 class Bench:
@@ -55,7 +66,7 @@ class Bench:
             self.row += " [%s]" % self.control
         self.proposal = not self.control and is_proposal(self.config)
         if self.proposal:
-            self.row += " [PROPOSAL]"
+            self.row += " [UNMERGED UPSTREAM]" if is_unmerged(self.config) else " [PROPOSAL]"
         self.order = (0, 0)         # GB's registration order, set by load()
         self.values = {}            # counter -> its value in each repetition
         self.unpinned = False       # some thread did not run where it was pinned
