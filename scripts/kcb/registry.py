@@ -75,6 +75,17 @@ def upstream_configs():
     return config_names(proposals=False)
 
 
+def proposed_configs():
+    return [c["name"] for c in configs() if c["proposal"]]
+
+
+def config_ids(proposals=True, upstream=True):
+    """[(name, front end id, pair id)]: the C ids the hooks' symbols use
+    (kcb_<fe>__<pair>__<hook>)."""
+    return [(c["name"], c["frontend_id"], c["pair_id"]) for c in configs()
+            if (proposals and c["proposal"]) or (upstream and not c["proposal"])]
+
+
 def remotes():
     return doc()["remotes"]
 
