@@ -19,13 +19,13 @@ def _registry():
     return registry
 
 
-def _driver_modes():
-    """The modes `run` and `ab` offer: the binary's (bench/modes.h), the
-    workload aside (the module's runs have it), "switch" after the switch
-    modes for all of them."""
+def driver_modes(workload=False):
+    """The modes a --modes option offers: the binary's (bench/modes.h), the
+    workload only with workload=True (the module's runs have it, `run` and
+    `ab` not), "switch" after the switch modes for all of them."""
     reg = _registry()
     out = []
-    for m in reg.mode_names(workload=False):
+    for m in reg.mode_names(workload=workload):
         out.append(m)
         if m == reg.switch_modes()[-1]:
             out.append("switch")
@@ -41,7 +41,7 @@ SWITCH_MODES = _lazy(lambda: tuple(_registry().switch_modes()))
 # the unique modes' (front ends with trace_pc_guard, or Jiao's hash table;
 # others skip them)
 GUARD_MODES = _lazy(lambda: tuple(_registry().unique_modes()))
-MODES = _lazy(_driver_modes)
+MODES = _lazy(driver_modes)
 
 
 def expand_modes(modes):
