@@ -124,7 +124,7 @@ int bench_register(const struct bench_opts *o)
 				b->w.warmup_ns = o->warmup_ns;
 				b->w.hw = o->hw;
 				/* As the module's (kmod/kcb_json.c): say what an op is. */
-				if (m == MODE_WORKLOAD)
+				if (kcb_modes[m].flags & KCB_MF_WORKLOAD)
 					b->w.label = " op=one-workload-round(trace-pc)";
 				/* The workload: upstream configurations only. */
 				err = mode_run_init(&b->mr, i < 0 ? NULL : o->combos[i], m,
@@ -137,11 +137,11 @@ int bench_register(const struct bench_opts *o)
 					return -1;
 				}
 				if (err) {
-					int guard = m == MODE_GUARD_FIRST || m == MODE_GUARD_REPEAT ||
-					    m == MODE_HASH_FIRST || m == MODE_HASH_REPEAT;
+					unsigned int f = kcb_modes[m].flags;
+					int guard = !!(f & (KCB_MF_GUARD | KCB_MF_HASH));
 
 					free(b);
-					if ((m != MODE_WORKLOAD && !guard) || i < 0)
+					if ((!(f & KCB_MF_WORKLOAD) && !guard) || i < 0)
 						return -1;
 					if (!guard)
 						fprintf(stderr, "kcovbench: %s has no workload "

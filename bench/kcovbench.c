@@ -65,6 +65,7 @@ void kcb_context(void (*put)(const char *key, const char *val))
 	cpu_model(buf, sizeof(buf));
 	put("kcb_cpu_model", buf);
 	put("kcb_libbenchmark", "1.7.1 (Debian 12 libbenchmark-dev)");
+	kcb_list_context(put);
 }
 
 /*
@@ -152,6 +153,8 @@ int main(int argc, char **argv)
 
 	if (err)
 		return err;
+	if (argc >= 3 && !strcmp(argv[1], "list") && !strcmp(argv[2], "--json"))
+		return kcb_list_json(stdout);
 	if (argc >= 2 && !strcmp(argv[1], "list"))
 		return kcb_list(stdout);
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
@@ -165,7 +168,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "unique-shrink"))
 		return shrink_main(argc - 1, argv + 1);
 	fprintf(stderr,
-	    "usage: kcovbench list\n"
+	    "usage: kcovbench list [--json]\n"
 	    "       kcovbench bench [--configs=A,B|all|proposals]\n"
 	    "                       [--modes=pertask,shared,cmp,workload,switch,switchN[-pc],\n"
 	    "                       guard-first,guard-repeat,hash-first,hash-repeat]\n"
@@ -178,8 +181,7 @@ int main(int argc, char **argv)
 	    "                       [--benchmark_* flags of Google Benchmark]\n"
 	    "       kcovbench ab --a=[base:]NAME --b=[base:]NAME [--mode=M] [--threads=N]\n"
 	    "                    [--window-us=200] [--time=S] [--layouts=0,16,32,48]  (pairs as JSON)\n"
-	    "       kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|\n"
-	    "                     guard-repeat|hash-first|hash-repeat] [--ops=N]\n"
+	    "       kcovbench ops --config=NAME [--mode=MODE (not workload)] [--ops=N]\n"
 	    "                     [--perf-ctl=CTL_FIFO,ACK_FIFO]\n"
 	    "       kcovbench unique-shrink [CONFIG]   (one workload round: records vs distinct PCs)\n"
 	    "       kcovbench topology [--placement=CLASS] [--root=SYSFS]\n");

@@ -23,6 +23,12 @@ static const char *config_mark(const struct kcb_config *c)
 	return "[PROPOSAL] ";
 }
 
+const char *const kcb_hook_names[] = {
+	"trace_pc", "trace_cmp1", "trace_cmp2", "trace_cmp4", "trace_cmp8",
+	"trace_const_cmp1", "trace_const_cmp2", "trace_const_cmp4",
+	"trace_const_cmp8", "trace_switch", NULL
+};
+
 int kcb_list(FILE *out)
 {
 	int i;
@@ -65,10 +71,55 @@ int kcb_list(FILE *out)
 	fprintf(out, "handle lookups:\n");
 	for (i = 0; i < kcb_nlookups; i++)
 		fprintf(out, "  %-25s %s\n", kcb_lookups[i]->name, kcb_lookups[i]->origin);
-	fprintf(out, "hooks (each an out-of-line function per combo):\n"
-	    "  trace_pc trace_cmp1 trace_cmp2 trace_cmp4 trace_cmp8\n"
-	    "  trace_const_cmp1 trace_const_cmp2 trace_const_cmp4 trace_const_cmp8 trace_switch\n");
+	fprintf(out, "hooks (each an out-of-line function per combo):\n");
+	for (i = 0; kcb_hook_names[i]; i++)	/* five a line */
+		fprintf(out, "%s%s", i % 5 ? " " : i ? "\n  " : "  ", kcb_hook_names[i]);
+	fprintf(out, "\n");
 	fprintf(out, "combos: %d (any front end with any pair: \"<front end>/<pair>\")\n",
 	    kcb_ncombos);
 	return 0;
+}
+
+/* Append name to buf (a comma first unless empty), if it fits. */
+static void add(char *buf, size_t len, const char *name, const char *tag)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s%s%s", n ? "," : "", name,
+	    tag ? ":" : "", tag ? tag : "");
+}
+
+void kcb_list_context(void (*put)(const char *key, const char *val))
+{
+	static char controls[1024], proposals[2048], unmerged[512];
+	int i;
+
+	controls[0] = proposals[0] = unmerged[0] = 0;
+	for (i = 0; i < kcb_npairs; i++) {
+		const struct kcb_pair *p = kcb_pair(i);
+
+		if (p->broken || p->planted)
+			add(controls, sizeof(controls), p->name,
+			    p->broken ? "BROKEN CONTROL" : "PLANTED CONTROL");
+		if (p->proposal)
+			add(proposals, sizeof(proposals), p->name, NULL);
+	}
+	for (i = 0; i < kcb_nfrontends; i++) {
+		if (kcb_frontends[i]->proposal)
+			add(proposals, sizeof(proposals), kcb_frontends[i]->name, NULL);
+		if (kcb_frontends[i]->proposal == KCB_FE_UNMERGED)
+			add(unmerged, sizeof(unmerged), kcb_frontends[i]->name, NULL);
+	}
+	for (i = 0; i < kcb_nconfigs; i++) {
+		if (kcb_configs[i].proposal)
+			add(proposals, sizeof(proposals), kcb_configs[i].name, NULL);
+		if (!strcmp(config_mark(&kcb_configs[i]), "[UNMERGED UPSTREAM] "))
+			add(unmerged, sizeof(unmerged), kcb_configs[i].name, NULL);
+	}
+	for (i = 0; i < kcb_nremotes; i++)
+		if (kcb_remotes[i]->proposal)
+			add(proposals, sizeof(proposals), kcb_remotes[i]->name, NULL);
+	put("kcb_controls", controls);
+	put("kcb_proposals", proposals);	/* unmerged upstream ones too */
+	put("kcb_unmerged", unmerged);
 }

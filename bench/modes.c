@@ -6,13 +6,10 @@
 #include "modes.h"
 #include "../workload/variants.h"
 
-const char *const kcb_mode_names[MODE_MAX] = {
-	"pertask", "shared", "cmp", "workload",
-	"switch4", "switch16", "switch64", "switch256",
-	"switch4-pc", "switch16-pc", "switch64-pc", "switch256-pc",
-	"guard-first", "guard-repeat",
-	"hash-first", "hash-repeat",
-};
+#define KCB_MODE_DESC(id, name, cases, flags)	{ name, cases, flags },
+const struct kcb_mode kcb_modes[MODE_MAX] = { KCB_MODES(KCB_MODE_DESC) };
+#define KCB_MODE_NAME(id, name, cases, flags)	name,
+const char *const kcb_mode_names[MODE_MAX] = { KCB_MODES(KCB_MODE_NAME) };
 
 int kcb_mode_find(const char *name)
 {
@@ -22,6 +19,28 @@ int kcb_mode_find(const char *name)
 		if (!strcmp(name, kcb_mode_names[m]))
 			return m;
 	return -1;
+}
+
+/* The modes whose flags include all of want (0: those with cases too). */
+static unsigned int modes_with(unsigned int want)
+{
+	unsigned int bits = 0;
+	int m;
+
+	for (m = 0; m < MODE_MAX; m++)
+		if (want ? (kcb_modes[m].flags & want) == want : kcb_modes[m].cases > 0)
+			bits |= 1u << m;
+	return bits;
+}
+
+unsigned int kcb_modes_default(void)
+{
+	return modes_with(KCB_MF_DEFAULT);
+}
+
+unsigned int kcb_modes_switch(void)
+{
+	return modes_with(0);
 }
 
 static const struct kcb_workload_variant workloads[] = KCB_WORKLOAD_VARIANTS;
@@ -41,39 +60,56 @@ kcb_workload_fn kcb_workload_of(const struct kcb_combo *c)
 	return NULL;
 }
 
+int kcb_mode_fits(int mode, const struct kcb_combo *c)
+{
+	unsigned int f = kcb_modes[mode].flags;
+
+	/* a real kernel/kcov.o (kobj/) runs its hooks' modes only: the shared
+	 * mode needs kcov_move_area(), not a hook, and the workload has no
+	 * copy linked against it */
+	if (c && c->fe->real_kernel && ((f & (KCB_MF_SHARED | KCB_MF_WORKLOAD |
+	    KCB_MF_GUARD | KCB_MF_HASH))))
+		return 0;
+	if (f & KCB_MF_WORKLOAD)
+		return kcb_workload_of(c) != NULL;
+	/* the empty hook runs trace_pc in the unique modes */
+	if (f & KCB_MF_GUARD)
+		return !c || c->loop_guard;
+	if (f & KCB_MF_HASH)
+		return !c || c->loop_pc_at;
+	return 1;
+}
+
 int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
     uint64_t buf_words)
 {
 	uint64_t batch_words;
+	unsigned int f;
 
 	memset(r, 0, sizeof(*r));
 	if (mode < 0 || mode >= MODE_MAX)
 		return -EINVAL;
-	/* issue 24: a real kernel/kcov.o (kobj/) runs its hooks' modes only:
-	 * the shared mode needs kcov_move_area(), which is not a hook, and the
-	 * workload has no copy linked against it yet */
-	if (c && c->fe->real_kernel && mode != MODE_PERTASK && mode != MODE_CMP &&
-	    !mode_switch_cases(mode))
+	/* a real kernel/kcov.o: refused by name (bench.c) */
+	if (c && c->fe->real_kernel && !kcb_mode_fits(mode, c))
 		return -EOPNOTSUPP;
+	/* switch modes' buffers are reset at the cmp stride, -pc ones too */
 	batch_words = (uint64_t)KCB_BATCH *
-	    (mode == MODE_CMP || mode_switch_cases(mode) ? KCB_STRIDE_CMP : 1) + 1;
+	    (mode_cmp(mode) || mode_switch_cases(mode) ? KCB_STRIDE_CMP : 1) + 1;
 	if (buf_words == KCB_BUFFER_BATCH)
 		buf_words = batch_words;
 	if (buf_words < batch_words || buf_words > KCB_BUFFER_WORDS_MAX)
 		return -EINVAL;
+	if (!kcb_mode_fits(mode, c))
+		return -EINVAL;
 	r->c = c;
 	r->mode = mode;
 	r->buf_words = buf_words;
-	if (mode == MODE_WORKLOAD) {
+	f = kcb_modes[mode].flags;
+	if (f & KCB_MF_WORKLOAD)
 		r->workload = kcb_workload_of(c);
-		if (!r->workload)
-			return -EINVAL;
-	}
-	if (mode == MODE_GUARD_FIRST || mode == MODE_GUARD_REPEAT) {
+	if ((f & KCB_MF_GUARD) && c) {
 		uint32_t i;
 
-		if (!c || !c->loop_guard)
-			return c ? -EINVAL : 0;	/* the empty hook runs trace_pc */
 		r->guards = kcb_zalloc(KCB_GUARD_SITES * sizeof(*r->guards));
 		if (!r->guards)
 			return -ENOMEM;
@@ -87,12 +123,10 @@ int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
 		}
 		return 0;
 	}
-	if (mode == MODE_HASH_FIRST || mode == MODE_HASH_REPEAT) {
+	if ((f & KCB_MF_HASH) && c) {
 		uintptr_t base = (uintptr_t)&mode_run_init;
 		uint32_t i;
 
-		if (!c || !c->loop_pc_at)
-			return c ? -EINVAL : 0;	/* the empty hook runs trace_pc */
 		r->rets = kcb_zalloc(KCB_GUARD_SITES * sizeof(*r->rets));
 		r->rets_bucket = kcb_zalloc(KCB_GUARD_SITES * sizeof(*r->rets_bucket));
 		if (!r->rets || !r->rets_bucket) {
@@ -107,7 +141,7 @@ int mode_run_init(struct mode_run *r, const struct kcb_combo *c, int mode,
 		}
 		return 0;
 	}
-	if (mode == MODE_SHARED && c) {
+	if ((f & KCB_MF_SHARED) && c) {
 		int err = kcb_dev_init(&r->owner, KCB_SHARED_WORDS);
 
 		/* other threads write it: a remote attached before tracing */
@@ -157,7 +191,7 @@ int mode_thread_init(struct mode_run *r, struct mode_thread *t)
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	if (r->mode == MODE_WORKLOAD) {
+	if (kcb_modes[r->mode].flags & KCB_MF_WORKLOAD) {
 		words = KCB_WORKLOAD_WORDS;
 		t->scratch = kcb_zalloc(KCB_WORKLOAD_SCRATCH);
 		if (!t->scratch)
@@ -195,11 +229,11 @@ void mode_thread_enable(struct mode_run *r, struct mode_thread *t)
 		kcb_task_enable_unique(task, &t->own, t->bitmap, KCB_GUARD_BITS);
 	else if (r->rets)
 		kcb_task_enable_uniq_hash(task, &t->own);
-	else if (r->mode == MODE_SHARED && r->c && r->c->pair->shareable_pc)
+	else if ((kcb_modes[r->mode].flags & KCB_MF_SHARED) && r->c &&
+	    r->c->pair->shareable_pc)
 		kcb_task_attach(task, &r->owner);
 	else
-		kcb_task_enable(task, &t->own, r->mode == MODE_CMP ||
-		    (mode_switch_cases(r->mode) && !mode_switch_pc(r->mode)) ?
+		kcb_task_enable(task, &t->own, mode_cmp(r->mode) ?
 		    KCB_MODE_TRACE_CMP : KCB_MODE_TRACE_PC);
 }
 

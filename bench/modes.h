@@ -9,22 +9,55 @@
 #define KCB_MODES_H
 #include "../variants/variant.h"
 
-enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_WORKLOAD,
-	/* trace_switch of 4..256 cases: with a trace-cmp descriptor (one
-	 * record per case), and with a trace-pc one (syzkaller's usual set-up:
-	 * comparisons compiled in, not recorded, so only the lookups cost) */
-	MODE_SWITCH4, MODE_SWITCH16, MODE_SWITCH64, MODE_SWITCH256,
-	MODE_SWITCH4_PC, MODE_SWITCH16_PC, MODE_SWITCH64_PC, MODE_SWITCH256_PC,
-	/* the unique mode (front ends with trace_pc_guard): KCB_GUARD_SITES
-	 * guards in turn, each batch a first call of each (bitmap cleared),
-	 * or only repeated calls (bits already set: nothing recorded) */
-	MODE_GUARD_FIRST, MODE_GUARD_REPEAT,
-	/* Jiao's unique mode (front ends with loop_pc_at): KCB_GUARD_SITES
-	 * PCs in turn, each batch a first call of each (their buckets and the
-	 * pool emptied: ~1 store per call more), or only repeated calls
-	 * (every PC found in its bucket: nothing recorded) */
-	MODE_HASH_FIRST, MODE_HASH_REPEAT,
-	MODE_MAX };
+/*
+ * The modes: X(ID, "name", switch cases, flags), one line each.  The enum,
+ * the names, the descriptors (kcb_modes[]) and `list --json` come from it.
+ * Trace_switch of 4..256 cases runs with a trace-cmp descriptor (one record
+ * per case), and with a trace-pc one (syzkaller's usual set-up: comparisons
+ * compiled in, not recorded, so only the lookups cost).  The unique mode
+ * (front ends with trace_pc_guard) calls KCB_GUARD_SITES guards in turn,
+ * each batch a first call of each (bitmap cleared) or only repeated calls
+ * (bits already set: nothing recorded).  Jiao's (front ends with
+ * loop_pc_at) calls KCB_GUARD_SITES PCs in turn, first calls (buckets and
+ * pool emptied: ~1 store per call more) or repeated ones (every PC found).
+ */
+#define KCB_MODES(X)							\
+	X(PERTASK,	"pertask",	0,   KCB_MF_DEFAULT)		\
+	X(SHARED,	"shared",	0,   KCB_MF_DEFAULT | KCB_MF_SHARED) \
+	X(CMP,		"cmp",		0,   KCB_MF_DEFAULT | KCB_MF_CMP) \
+	X(WORKLOAD,	"workload",	0,   KCB_MF_WORKLOAD)		\
+	X(SWITCH4,	"switch4",	4,   KCB_MF_CMP)		\
+	X(SWITCH16,	"switch16",	16,  KCB_MF_CMP)		\
+	X(SWITCH64,	"switch64",	64,  KCB_MF_CMP)		\
+	X(SWITCH256,	"switch256",	256, KCB_MF_CMP)		\
+	X(SWITCH4_PC,	"switch4-pc",	4,   0)				\
+	X(SWITCH16_PC,	"switch16-pc",	16,  0)				\
+	X(SWITCH64_PC,	"switch64-pc",	64,  0)				\
+	X(SWITCH256_PC,	"switch256-pc",	256, 0)				\
+	X(GUARD_FIRST,	"guard-first",	0,   KCB_MF_GUARD | KCB_MF_FIRST) \
+	X(GUARD_REPEAT,	"guard-repeat",	0,   KCB_MF_GUARD)		\
+	X(HASH_FIRST,	"hash-first",	0,   KCB_MF_HASH | KCB_MF_FIRST) \
+	X(HASH_REPEAT,	"hash-repeat",	0,   KCB_MF_HASH)
+
+/* A mode's flags (kcb_mode.flags). */
+#define KCB_MF_DEFAULT	(1u << 0)	/* runs unless --modes says otherwise */
+#define KCB_MF_CMP	(1u << 1)	/* records comparisons (trace-cmp) */
+#define KCB_MF_SHARED	(1u << 2)	/* all threads on one buffer */
+#define KCB_MF_WORKLOAD	(1u << 3)	/* workload rounds, not hook calls */
+#define KCB_MF_GUARD	(1u << 4)	/* trace_pc_guard: needs c->loop_guard */
+#define KCB_MF_HASH	(1u << 5)	/* Jiao's table: needs c->loop_pc_at */
+#define KCB_MF_FIRST	(1u << 6)	/* unique modes: first calls each batch */
+
+#define KCB_MODE_ENUM(id, name, cases, flags)	MODE_##id,
+enum { KCB_MODES(KCB_MODE_ENUM) MODE_MAX };
+
+struct kcb_mode {
+	const char *name;		/* "switch16-pc" */
+	unsigned int cases;		/* trace_switch's cases, or 0 */
+	unsigned int flags;		/* KCB_MF_* */
+};
+extern const struct kcb_mode kcb_modes[MODE_MAX];
+
 #define KCB_GUARD_SITES		1024	/* = KCB_BATCH: one call of each per batch */
 #define KCB_GUARD_BITS		(1u << 16)	/* the bitmap: room for every index given */
 #define KCB_SWITCH_MAX	256
@@ -32,17 +65,19 @@ enum { MODE_PERTASK, MODE_SHARED, MODE_CMP, MODE_WORKLOAD,
 /* A switch mode's number of cases, or 0 for any other mode. */
 static inline uint64_t mode_switch_cases(int mode)
 {
-	if (mode < MODE_SWITCH4 || mode > MODE_SWITCH256_PC)
-		return 0;
-	return 4ull << (2 * ((mode - MODE_SWITCH4) % 4));
+	return kcb_modes[mode].cases;
 }
 /* The trace-pc flavour: the descriptor does not record comparisons. */
 static inline int mode_switch_pc(int mode)
 {
-	return mode >= MODE_SWITCH4_PC && mode <= MODE_SWITCH256_PC;
+	return kcb_modes[mode].cases && !(kcb_modes[mode].flags & KCB_MF_CMP);
 }
-/* What runs unless asked otherwise: the hook modes, as before the workload. */
-#define MODES_DEFAULT	((1u << MODE_WORKLOAD) - 1)
+/* Whether a mode records comparisons: a trace-cmp descriptor, and
+ * KCB_STRIDE_CMP words per record. */
+static inline int mode_cmp(int mode)
+{
+	return !!(kcb_modes[mode].flags & KCB_MF_CMP);
+}
 
 #define KCB_BATCH		1024		/* hook calls per indirect call */
 /* A thread's own buffer, count word included: syzkaller's kCoverSize
@@ -61,6 +96,13 @@ static inline int mode_switch_pc(int mode)
 extern const char *const kcb_mode_names[MODE_MAX];
 /* The MODE_* of a name, or -1. */
 int kcb_mode_find(const char *name);
+/* A bit per mode: those that run unless asked otherwise, and the switch
+ * modes (`--modes=switch`). */
+unsigned int kcb_modes_default(void);
+unsigned int kcb_modes_switch(void);
+/* Whether c (NULL: the empty hook) can run mode: the unique modes need
+ * their front end's hooks, the workload a copy built for c. */
+int kcb_mode_fits(int mode, const struct kcb_combo *c);
 
 typedef uint64_t (*kcb_workload_fn)(uint64_t seed, void *scratch);
 /*
@@ -131,14 +173,15 @@ static inline void mode_shared_reset(struct kcb_dev *owner)
 static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int idx)
 {
 	const struct kcb_combo *c = r->c;
+	const struct kcb_mode *m = &kcb_modes[r->mode];
 	struct kcb_dev *own = &t->own;
 
-	if (r->mode == MODE_WORKLOAD) {
+	if (m->flags & KCB_MF_WORKLOAD) {
 		t->sum += r->workload(KCB_WORKLOAD_SEED, t->scratch);
 		WRITE_ONCE(own->buf[0], 0);
 		return 1;
 	}
-	if (r->cases) {
+	if (m->cases) {
 		/* Calls whose records fit the thread's buffer (room for
 		 * KCB_BATCH cases); an op is one trace_switch call. */
 		uint64_t calls = KCB_BATCH / r->cases[0];
@@ -154,8 +197,8 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 		kcb_empty_loop_pc(KCB_BATCH);
 		return KCB_BATCH;
 	}
-	if (r->guards) {
-		if (r->mode == MODE_GUARD_FIRST) {
+	if (m->flags & KCB_MF_GUARD) {
+		if (m->flags & KCB_MF_FIRST) {
 			/* clear the words the guards' bits are in: ~17 stores
 			 * per batch of 1024 calls */
 			uint32_t lo = r->guards[0] / 64, hi = r->guards[KCB_GUARD_SITES - 1] / 64;
@@ -167,8 +210,8 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 		mode_own_reset(own, KCB_STRIDE_PC);
 		return KCB_BATCH;
 	}
-	if (r->rets) {
-		if (r->mode == MODE_HASH_FIRST)
+	if (m->flags & KCB_MF_HASH) {
+		if (m->flags & KCB_MF_FIRST)
 			kcb_uniq_map_forget(own->map, r->rets_bucket, KCB_GUARD_SITES);
 		/* rets[] costs the loop one load per call that trace_pc, which
 		 * reads its return address, does not pay */
@@ -176,24 +219,21 @@ static inline uint64_t mode_batch(struct mode_run *r, struct mode_thread *t, int
 		mode_own_reset(own, KCB_STRIDE_PC);
 		return KCB_BATCH;
 	}
-	switch (r->mode) {
-	case MODE_PERTASK:
-		c->loop_pc(KCB_BATCH);
-		mode_own_reset(own, KCB_STRIDE_PC);
-		break;
-	case MODE_CMP:
+	if (m->flags & KCB_MF_CMP) {
 		c->loop_cmp(KCB_BATCH, idx);
 		mode_own_reset(own, KCB_STRIDE_CMP);
-		break;
-	case MODE_SHARED:
-		c->loop_pc(KCB_BATCH);
+		return KCB_BATCH;
+	}
+	c->loop_pc(KCB_BATCH);
+	if (!(m->flags & KCB_MF_SHARED)) {
+		mode_own_reset(own, KCB_STRIDE_PC);
+	} else {
 		if (!c->pair->shareable_pc) {
 			/* Linux's way: a private area moved under the lock. */
 			c->move(&r->owner, own->buf, KCB_STRIDE_PC);
 			WRITE_ONCE(own->buf[0], 0);
 		}
 		mode_shared_reset(&r->owner);
-		break;
 	}
 	return KCB_BATCH;
 }

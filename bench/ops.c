@@ -6,7 +6,7 @@
  * The set-up and the batch are the benchmark's own (modes.h), so the gate
  * counts what `kcovbench run` times.
  *
- *   kcovbench ops --config=NAME [--mode=pertask|shared|cmp|switchN[-pc]|guard-first|guard-repeat|hash-first|hash-repeat] [--ops=N]
+ *   kcovbench ops --config=NAME [--mode=MODE (any but workload)] [--ops=N]
  *                 [--perf-ctl=CTL_FIFO,ACK_FIFO]
  */
 #include <errno.h>
@@ -79,7 +79,7 @@ static int ops_mode(const char *name)
 {
 	int mode = kcb_mode_find(name);
 
-	return mode == MODE_WORKLOAD ? -1 : mode;
+	return mode < 0 || (kcb_modes[mode].flags & KCB_MF_WORKLOAD) ? -1 : mode;
 }
 
 int ops_main(int argc, char **argv)
@@ -130,11 +130,12 @@ int ops_main(int argc, char **argv)
 		fprintf(stderr, "kcovbench ops: bad mode '%s'\n", mname);
 		return 2;
 	}
-	if ((mode == MODE_GUARD_FIRST || mode == MODE_GUARD_REPEAT) && (!c || !c->loop_guard)) {
+	/* the unique modes count their own hooks: not the empty hook's */
+	if ((kcb_modes[mode].flags & KCB_MF_GUARD) && (!c || !c->loop_guard)) {
 		fprintf(stderr, "kcovbench ops: %s has no trace_pc_guard\n", config);
 		return 2;
 	}
-	if ((mode == MODE_HASH_FIRST || mode == MODE_HASH_REPEAT) && (!c || !c->loop_pc_at)) {
+	if ((kcb_modes[mode].flags & KCB_MF_HASH) && (!c || !c->loop_pc_at)) {
 		fprintf(stderr, "kcovbench ops: %s has no hash-table unique mode\n", config);
 		return 2;
 	}

@@ -103,14 +103,18 @@ static int parse_modes(char *list, struct bench_opts *o)
 	o->modes = 0;
 	for (i = 0; i < n; i++) {
 		if (!strcmp(names[i], "switch")) {	/* every switch mode */
-			for (m = MODE_SWITCH4; m <= MODE_SWITCH256_PC; m++)
-				o->modes |= 1u << m;
+			o->modes |= kcb_modes_switch();
 			continue;
 		}
 		m = kcb_mode_find(names[i]);
-		if (m < 0)
-			return bad("mode (pertask, shared, cmp, workload, switch, "
-			    "switch4..switch256, switch4-pc..switch256-pc)", names[i]);
+		if (m < 0) {
+			/* the known ones, from the modes' table */
+			fprintf(stderr, "kcovbench: bad mode: '%s' (known: switch", names[i]);
+			for (m = 0; m < MODE_MAX; m++)
+				fprintf(stderr, ", %s", kcb_mode_names[m]);
+			fprintf(stderr, ")\n");
+			return 2;
+		}
 		o->modes |= 1u << m;
 	}
 	return n ? 0 : bad("mode", "");
@@ -237,7 +241,7 @@ int bench_parse(int *argc, char **argv, struct bench_opts *o)
 	int i, out = 1, err = 0, n = kcb_ncpus(), threads_given = 0, over = 0;
 
 	snprintf(configs, sizeof(configs), "%s", default_configs);
-	o->modes = MODES_DEFAULT;
+	o->modes = kcb_modes_default();
 	o->irqs = 1;
 	o->window_ns = 200000000ull;
 	o->warmup_ns = 50000000ull;

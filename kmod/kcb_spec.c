@@ -88,15 +88,17 @@ static int find_config(const char *key, const char *v, char *name,
  * would refuse, said here with the reason. */
 static int mode_fits(const char *name, const struct kcb_combo *c, int mode)
 {
-	if (mode == MODE_WORKLOAD && !kcb_workload_of(c))
+	unsigned int f = kcb_modes[mode].flags;
+
+	if (kcb_mode_fits(mode, c))
+		return 0;
+	if (f & KCB_MF_WORKLOAD)
 		return bad("%s has no workload copy (upstream configurations only)",
 			   name);
-	if ((mode == MODE_GUARD_FIRST || mode == MODE_GUARD_REPEAT) && c &&
-	    !c->loop_guard)
+	if (f & KCB_MF_GUARD)
 		return bad("%s has no trace_pc_guard for mode %s", name,
 			   kcb_mode_names[mode]);
-	if ((mode == MODE_HASH_FIRST || mode == MODE_HASH_REPEAT) && c &&
-	    !c->loop_pc_at)
+	if (f & KCB_MF_HASH)
 		return bad("%s has no unique-PC hash table for mode %s", name,
 			   kcb_mode_names[mode]);
 	return 0;

@@ -106,8 +106,10 @@ const struct kobj_kernel SYM(kernel) = {
 	.key = KOBJ_KEY,
 	.control = KOBJ_CONTROL,
 	/* Linux's rules, from the object itself: the twins hold it to them */
-	.fe = { KOBJ_NAME, "real kernel/kcov.o (unmodified): " KOBJ_KEY, 0,
-		KCB_IRQ_TASK_OR_KCOV_SOFTIRQ, KCB_SWITCH_CASE_VAL, 1 },
+	.fe = { .name = KOBJ_NAME,
+		.origin = "real kernel/kcov.o (unmodified): " KOBJ_KEY,
+		.irq_policy = KCB_IRQ_TASK_OR_KCOV_SOFTIRQ,
+		.switch_layout = KCB_SWITCH_CASE_VAL, .id = "kobj", .real_kernel = 1 },
 	.pair = { "kcov.o", "kernel/kcov.o", "kernel/kcov.o", 0, 0,
 		  KOBJ_CONTROL, 0, 0, 0, 0 },
 	.combo = {

@@ -20,7 +20,7 @@ import unittest
 sys.dont_write_bytecode = True
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from kcb import machine, results, stats, table  # noqa: E402
+from kcb import machine, registry, results, stats, table  # noqa: E402
 from kcb.common import UsageError  # noqa: E402
 
 KCOVBENCH = os.path.join(ROOT, "kcovbench")
@@ -498,13 +498,17 @@ class Run(TempDir):
                 pair = prev.split()[0]
                 listed[pair] = m.group(1)
             prev = line
-        self.assertEqual(listed, results.CONTROLS)
+        self.assertTrue(listed)
+        self.assertEqual(listed, registry.controls())
         r = kcovbench("run", "--out", self.tmp, "--name", "c", "--configs",
                       "linux/planted-nops", *SMALL[2:])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("linux/planted-nops/pertask [PLANTED CONTROL]", r.stdout)
         with open(os.path.join(self.tmp, "c", "table.csv")) as f:
             self.assertIn("[PLANTED CONTROL]", f.read())
+        # the results file carries the flags it was written with
+        context, _ = results.load(os.path.join(self.tmp, "c"))
+        self.assertEqual(results.flags_of(context)[0], registry.controls())
 
     def test_proposals_are_marked(self):
         """Every name `list` marks [PROPOSAL] is one the tables mark, the
@@ -513,10 +517,12 @@ class Run(TempDir):
         r = kcovbench("list")
         listed = {line.split()[0] for line in r.stdout.splitlines()
                   if "[PROPOSAL]" in line}
-        self.assertEqual(listed, results.PROPOSALS)
+        self.assertEqual(listed, registry.proposals() - registry.unmerged())
+        self.assertEqual(listed | registry.unmerged(), set(results.PROPOSALS))
         unmerged = {line.split()[0] for line in r.stdout.splitlines()
                     if "[UNMERGED UPSTREAM]" in line}
-        self.assertEqual(unmerged, results.UNMERGED)
+        self.assertEqual(unmerged, set(results.UNMERGED))
+        self.assertTrue(unmerged)
         self.assertTrue(results.is_proposal("linux-ext-records"))
         self.assertTrue(results.is_unmerged("linux-ext-records/pertask"))
         self.assertFalse(results.is_unmerged("proposed-linux-ext-mode"))

@@ -3,7 +3,8 @@
 tests/shape.py) against the compiled hooks: the userland objects always,
 and the module for each kernel flavour built here.  A planted extra
 per-CPU load in any hook, and a variant without a declaration, must fail.
-The controls (broken-racy, the planted-* ones, owner-plain-broken, chunk-broken) are not replicas and are skipped.
+The controls (the pairs `kcovbench list --json` marks as such) are not
+replicas and are skipped.
 Run: python3 tests/test_shape.py"""
 import glob
 import os
@@ -18,8 +19,11 @@ import shape  # noqa: E402
 from unit_main import run  # noqa: E402
 
 ROOT = shape.ROOT
-CONTROLS = ("broken_racy", "planted_nops", "planted_nops16", "planted_nops20", "planted_copy",
-            "owner_plain_broken", "chunk_broken")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from kcb import registry  # noqa: E402
+
+# the control pairs' C ids (hook symbols name pairs by id)
+CONTROLS = registry.Lazy(lambda: tuple(p["id"] for p in registry.pairs() if p["control"]))
 
 
 def disasm(path):

@@ -94,8 +94,20 @@
 #define KCB_RET_IP()		((uintptr_t)__builtin_return_address(0))
 #define KCB_HOOK		kcb_notrace kcb_noinline
 
+#ifdef FE_SHAPE
+#define KCB_FE_SHAPE		FE_SHAPE
+#else
+#define KCB_FE_SHAPE		NULL
+#endif
+#define KCB_STR_(x)		#x
+#define KCB_STR(x)		KCB_STR_(x)
+
 const struct kcb_frontend KCB_CAT(kcb_fe_, FE) = {
-	FE_NAME, FE_ORIGIN, FE_PROPOSAL, FE_IRQ_POLICY, FE_SWITCH_LAYOUT, 0 /* a replica */
+	FE_NAME, FE_ORIGIN, FE_PROPOSAL, FE_IRQ_POLICY, FE_SWITCH_LAYOUT,
+	.id = KCB_STR(FE), .shape = KCB_FE_SHAPE,
+	.switch_per_case = FE_SWITCH_PER_CASE, .indirect = FE_INDIRECT,
+	.cmp_call = FE_CMP_CALL, .switch_val_const = FE_SWITCH_VAL_CONST,
+	.guard = FE_GUARD, .uniq_hash = FE_UNIQ_HASH,
 };
 
 #define KCB_CMP_HOOK(P, name, T, type)					\
@@ -321,7 +333,8 @@ static const struct kcb_pair KCB_SYM(FE, P, pairdesc) = {			\
 	pname, CLAIM_##pcc##_ORIGIN, CLAIM_##cmpc##_ORIGIN,			\
 	CLAIM_##pcc##_SHAREABLE, CLAIM_##cmpc##_SHAREABLE,			\
 	control == KCB_CONTROL_BROKEN, control == KCB_CONTROL_PLANTED,	\
-	control == KCB_PROPOSAL, CLAIM_##pcc##_PADDED, CLAIM_##cmpc##_PADDED	\
+	control == KCB_PROPOSAL, CLAIM_##pcc##_PADDED, CLAIM_##cmpc##_PADDED,	\
+	#P, #pcc, #cmpc, CLAIM_##pcc##_SHAPE, CLAIM_##cmpc##_SHAPE		\
 };										\
 const struct kcb_combo KCB_SYM(FE, P, combo) = {				\
 	.fe = &KCB_CAT(kcb_fe_, FE),						\

@@ -42,6 +42,11 @@ struct kcb_frontend {
 	int proposal;			/* ours (1), or KCB_FE_UNMERGED */
 	enum kcb_irq_policy irq_policy;	/* where records may be made */
 	enum kcb_switch_layout switch_layout;	/* trace_switch's records */
+	/* The rest of its fe_<id>.c's declarations, for `list --json`. */
+	const char *id;			/* its C id: fe_<id>.c, X(<id>) */
+	const char *shape;		/* FE_SHAPE (tests/shape.py), or NULL */
+	unsigned char switch_per_case, indirect, cmp_call, switch_val_const;
+	unsigned char guard, uniq_hash;	/* FE_GUARD, FE_UNIQ_HASH */
 	int real_kernel;		/* a real kernel/kcov.o (kobj/), not a replica */
 };
 
@@ -53,6 +58,9 @@ struct kcb_pair {
 	int planted;			/* the planted-effect control */
 	int proposal;			/* ours, not upstream's */
 	int padded_pc, padded_cmp;	/* a reader skips zero records */
+	const char *id;			/* its C id in claims.h */
+	const char *pc_claim, *cmp_claim;	/* the claims' ids */
+	const char *pc_shape, *cmp_shape;	/* CLAIM_<id>_SHAPE */
 };
 
 /* A front end's FE_PROPOSAL for an upstream patch that was mailed but not

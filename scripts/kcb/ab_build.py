@@ -14,7 +14,6 @@ what the loop sees of a variant (variants/variant.h); the loop itself
 is refused: its variants would run against another
 machine than the one they were written for."""
 import os
-import re
 import shlex
 import subprocess
 
@@ -85,6 +84,18 @@ def _cc_command(src, obj, layout):
     return out + ["-c", src, "-o", obj]
 
 
+def _configure():
+    """scripts/configure as a module: the one reader of variants' headers
+    before a build, here of REV's."""
+    import importlib.machinery
+    import importlib.util
+    loader = importlib.machinery.SourceFileLoader(
+        "kcb_configure", os.path.join(ROOT, "scripts", "configure"))
+    mod = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(mod)
+    return mod
+
+
 def _export(sha, src):
     if os.path.isdir(os.path.join(src, "variants")):
         return
@@ -98,7 +109,7 @@ def build_sets(sha):
     top = os.path.join(ROOT, "build", "ab-base", sha)
     src = os.path.join(top, "src")
     _export(sha, src)
-    fes = re.findall(r"^\s*X\((\w+)\)", open(os.path.join(src, "variants/frontends.h")).read(), re.M)
+    fes = sum(_configure().read_frontends(src), [])
     srcs = [os.path.join(src, "variants", "registry.c")] + \
         [os.path.join(src, "variants", "fe_%s.c" % f) for f in fes]
     objs = []

@@ -4,24 +4,48 @@ import re
 import subprocess
 import sys
 
-from .common import ROOT, Failure, UsageError
+from .common import ROOT, Failure, Lazy, UsageError
 
 # KCOVBENCH_BIN runs another binary and skips the build (a build from
 # another tree, or a stand-in while bench/ is being written).
 OVERRIDE = os.environ.get("KCOVBENCH_BIN")
 BIN = OVERRIDE or os.path.join(ROOT, "build", "plain", "kcovbench")
 TARGET = "build/plain/kcovbench"
-# The benchmark modes bench/ defines; `list` does not print them.
-SWITCH_MODES = tuple("switch%d%s" % (n, pc) for pc in ("", "-pc") for n in (4, 16, 64, 256))
+IRQS = ("0", "1")
+
+
+def _registry():
+    from . import registry      # it runs this module's binary
+    return registry
+
+
+def driver_modes(workload=False):
+    """The modes a --modes option offers: the binary's (bench/modes.h), the
+    workload only with workload=True (the module's runs have it, `run` and
+    `ab` not), "switch" after the switch modes for all of them."""
+    reg = _registry()
+    out = []
+    for m in reg.mode_names(workload=workload):
+        out.append(m)
+        if m == reg.switch_modes()[-1]:
+            out.append("switch")
+    return tuple(out)
+
+
+def _lazy(fn):
+    return Lazy(fn)
+
+
+# The benchmark modes, read from the binary when first used (registry.py).
+SWITCH_MODES = _lazy(lambda: tuple(_registry().switch_modes()))
 # the unique modes' (front ends with trace_pc_guard, or Jiao's hash table;
 # others skip them)
-GUARD_MODES = ("guard-first", "guard-repeat", "hash-first", "hash-repeat")
-MODES = ("pertask", "shared", "cmp") + SWITCH_MODES + ("switch",) + GUARD_MODES
+GUARD_MODES = _lazy(lambda: tuple(_registry().unique_modes()))
+MODES = _lazy(driver_modes)
 # Modes of bench/remote_bench.c, for `run` only (ab pairs hook configurations):
 # remote-request is every remote design's section at 1, 16 and 256 records.
 REMOTE_MODES = ("remote-request",)
-RUN_MODES = MODES + REMOTE_MODES
-IRQS = ("0", "1")
+RUN_MODES = _lazy(lambda: tuple(driver_modes()) + REMOTE_MODES)
 
 
 def expand_modes(modes):
@@ -71,21 +95,11 @@ def ensure_built():
 
 
 def names():
-    """Parse `kcovbench list`: (configs, front ends, pairs).  The binary is
-    the one registry of variants; this only reads what it prints."""
-    out = _run(["list"])
-    if out.returncode != 0:
-        raise Failure("%s list failed: %s" % (BIN, out.stderr.strip()))
-    sections = {}
-    cur = None
-    for line in out.stdout.splitlines():
-        if not line.startswith(" "):
-            cur = line.split(" ")[0]          # "front", "claim", "configurations"
-            sections[cur] = []
-        elif cur and re.match(r"  \S", line):
-            sections[cur].append(line.split()[0])
-    return (sections.get("configurations", []), sections.get("front", []),
-            sections.get("claim", []))
+    """(configs, front ends, pairs): their names, from the registry."""
+    reg = _registry()
+    return (reg.config_names() + [k["name"] for k in reg.kernels()],
+            [f["name"] for f in reg.frontends()],
+            [p["name"] for p in reg.pairs()])
 
 
 def check_configs(wanted):

@@ -34,7 +34,9 @@ def _children_die_with_us():
     os.environ["KCOVBENCH_PDEATHSIG"] = str(os.getpid())
 
 
-def main(argv):
+def _parse(argv):
+    """The arguments.  Some help texts list the binary's modes: building
+    the parser may run it (registry.py), and fail as a command does."""
     p = argparse.ArgumentParser(prog="kcovbench", description=
                                 "Benchmark kcov hook variants: build, run, compare, plot.",
                                 epilog="The C binary build/plain/kcovbench has verbs of its "
@@ -45,7 +47,18 @@ def main(argv):
         sp = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.__doc__)
         mod.add_arguments(sp)
         sp.set_defaults(func=mod.main)
-    args = p.parse_args(argv)       # bad usage: argparse exits 2
+    return p.parse_args(argv)       # bad usage: argparse exits 2
+
+
+def main(argv):
+    try:
+        args = _parse(argv)
+    except UsageError as e:         # the registry's binary is not a program
+        print("kcovbench: error: %s" % e, file=sys.stderr)
+        return 2
+    except Failure as e:            # ... or would not build, or run
+        print("kcovbench: %s" % e, file=sys.stderr)
+        return 1
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _terminate)
     _children_die_with_us()

@@ -34,7 +34,7 @@ import time
 from . import ab_build, binary, machine, raw_ab, stats, table
 from .argtypes import flat, items, number, result_name
 from .cmd_compare import verdict
-from .common import ROOT, Failure, Staging, UsageError, atomic_write, measure_lock
+from .common import ROOT, Failure, Lazy, Staging, UsageError, atomic_write, measure_lock
 
 NAME = "ab"
 HELP = "A against B in one process, paired window by window (decides a change)"
@@ -59,7 +59,8 @@ def add_arguments(p):
                    type=items("mode", str, lambda v: v in binary.MODES,
                                "modes are " + ", ".join(binary.MODES)),
                    help="one row per mode (default: pertask)")
-    p.add_argument("--mode-b", metavar="MODE", choices=binary.expand_modes(binary.MODES),
+    p.add_argument("--mode-b", metavar="MODE",
+                   choices=Lazy(lambda: binary.expand_modes(binary.MODES)),
                    help="B's mode when it differs from A's (A then runs --modes)")
     p.add_argument("--threads", metavar="N", **lst,
                    type=items("thread count", int, lambda v: v > 0, "must be a positive integer"),

@@ -8,9 +8,11 @@ HELP = "list front ends, claim pairs and configurations"
 
 
 def add_arguments(p):
-    pass
+    p.add_argument("--json", action="store_true",
+                   help="everything, modes included, as one JSON object (what "
+                        "scripts/kcb/registry.py reads)")
 
 
 def main(args):
     exe = binary.ensure_built()
-    os.execv(exe, [exe, "list"])
+    os.execv(exe, [exe, "list"] + (["--json"] if args.json else []))

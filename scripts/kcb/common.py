@@ -257,3 +257,51 @@ def read_file(path):
             return f.read().strip()
     except OSError:
         return None
+
+
+class Lazy:
+    """A tuple, set or dict computed on first use (registry.py's lists: importing a
+    module that names one must not run the binary).  Supports
+    what callers do with the lists it replaces: in, iteration, len, [],
+    .get, .items, ==, and + with a tuple or list (itself lazy)."""
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    def _v(self):
+        return self._fn()
+
+    def __iter__(self):
+        return iter(self._v())
+
+    def __len__(self):
+        return len(self._v())
+
+    def __contains__(self, x):
+        return x in self._v()
+
+    def __getitem__(self, i):
+        return self._v()[i]
+
+    def __eq__(self, other):
+        return self._v() == (other._v() if isinstance(other, Lazy) else other)
+
+    __hash__ = None
+
+    def __add__(self, other):
+        return Lazy(lambda: tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        return Lazy(lambda: tuple(other) + tuple(self))
+
+    def get(self, k, default=None):
+        return self._v().get(k, default)
+
+    def items(self):
+        return self._v().items()
+
+    def keys(self):
+        return self._v().keys()
+
+    def __repr__(self):
+        return "Lazy(%r)" % (self._v(),)

@@ -1,28 +1,19 @@
 """The remote-section table's parts, shared by scripts/remote-table (the
 userland replicas) and scripts/qemu-kmod-remote (the module under qemu):
 the designs, the explorer's verdicts, and one row per design."""
-import os
 import re
 import subprocess
 
-from . import stats
+from . import registry, stats
 from .common import ROOT
 
 BASE = "linux-percpu"        # the ratios' reference: today's mainline design
 
 
 def designs():
-    """(name, proposal) per X() line of variants/remotes.h, read from the
-    design's own file (its .name and .proposal)."""
-    found = []
-    for ident in re.findall(r"X\(([a-z0-9_]+)\)", open(os.path.join(ROOT, "variants/remotes.h")).read()):
-        src = open(os.path.join(ROOT, "variants/remote_%s.c" % ident)).read()
-        # a design built from another's file names itself with OB_NAME
-        m = re.search(r'#define\s+OB_NAME\s+"([^"]+)"', src)
-        name = m.group(1) if m else re.search(r'\.name\s*=\s*"([^"]+)"', src).group(1)
-        prop = re.search(r"#define\s+OB_PROPOSAL\s+1|\.proposal\s*=\s*1", src) is not None
-        found.append((name, prop))
-    return found
+    """(name, proposal) of every remote design, in remotes.h's order, as
+    the binary lists them (registry.py)."""
+    return [(r["name"], r["proposal"]) for r in registry.remotes()]
 
 
 def explore(bound):

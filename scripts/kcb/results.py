@@ -5,6 +5,7 @@ import math
 import os
 import re
 
+from . import registry
 from .common import UsageError, warn
 
 # Parts Google Benchmark appends to our "config/mode/irq:N" names.
@@ -16,39 +17,50 @@ GB_PART = re.compile(r"^(iterations|threads|repeats|min_time|min_warmup_time):|"
 # binary could open hardware counters.
 METRICS = ("ns_per_op", "cycles_per_op", "instructions_per_op")
 
-# Claim pairs that are controls, not designs (`kcovbench list` marks them,
-# tests/test_cli.py checks this list against it): every table says so.
-CONTROLS = {"broken-racy": "BROKEN CONTROL", "planted-nops": "PLANTED CONTROL",
-            "planted-nops16": "PLANTED CONTROL", "planted-nops20": "PLANTED CONTROL",
-            "planted-copy": "PLANTED CONTROL",
-            "owner-plain-broken": "BROKEN CONTROL", "chunk-broken": "BROKEN CONTROL"}
-# Proposals: front ends, pairs, configurations and remote designs of ours
-# (`kcovbench list` marks them [PROPOSAL]; tests/test_cli.py checks this
-# list against it).  A row with any of them in its name is a proposal's.
-PROPOSALS = {"linux-switch-once", "owner-plain", "chunk", "proposed-openbsd",
-             "proposed-openbsd-chunk", "proposed-linux", "pertask-pcpu-rcu",
-             "linux-unique", "proposed-linux-unique", "obsd-owner-plain",
-             "linux-uniq-hash", "proposed-linux-uniq-hash",
-             "linux-ext-mode", "proposed-linux-ext-mode"}
-# Upstream patches mailed but not merged (`kcovbench list` marks them
-# [UNMERGED UPSTREAM]): kept apart from the upstream rows as proposals are,
-# marked as upstream's.
-UNMERGED = {"linux-ext-records"}
+# Claim pairs that are controls, not designs ({pair: "BROKEN CONTROL" or
+# "PLANTED CONTROL"}), and the names of proposals (front ends, pairs,
+# configurations and remote designs of ours): the registry's, read from the
+# binary when first used.  A results file written by a binary that stores
+# them (raw.json's context: kcb_controls, kcb_proposals) is read with its
+# own instead, so that it reads the same after the registry changes.
+CONTROLS = registry.Lazy(registry.controls)
+PROPOSALS = registry.Lazy(registry.proposals)
+# Of PROPOSALS, the upstream patches mailed but not merged (`list` marks
+# them [UNMERGED UPSTREAM]): apart from the upstream rows, marked upstream's.
+UNMERGED = registry.Lazy(registry.unmerged)
 
 
-def is_proposal(config):
+def flags_of(context):
+    """(controls, proposals, unmerged) stored in a results file's context,
+    or the registry's where it stores none."""
+    ctx = context or {}
+    c, p, u = ctx.get("kcb_controls"), ctx.get("kcb_proposals"), ctx.get("kcb_unmerged", "")
+    if not isinstance(c, str) or not isinstance(p, str) or not isinstance(u, str):
+        return CONTROLS, PROPOSALS, UNMERGED
+    controls = dict(x.split(":", 1) for x in c.split(",") if ":" in x)
+    return controls, set(x for x in p.split(",") if x), set(x for x in u.split(",") if x)
+
+
+def is_proposal(config, proposals=None):
     """True if config ("proposed-linux", "obsd-1.49/chunk") names a proposal."""
-    return any(p in PROPOSALS or p in UNMERGED for p in re.split(r"[/+:]", config))
+    proposals = PROPOSALS if proposals is None else proposals
+    return any(p in proposals for p in re.split(r"[/+:]", config))
 
 
-def is_unmerged(config):
+def is_unmerged(config, proposals=None, unmerged=None):
     """True if config names an unmerged upstream patch and no proposal of ours."""
+    proposals = PROPOSALS if proposals is None else proposals
+    unmerged = UNMERGED if unmerged is None else unmerged
     parts = re.split(r"[/+:]", config)
-    return any(p in UNMERGED for p in parts) and not any(p in PROPOSALS for p in parts)
+    return (any(p in unmerged for p in parts)
+            and not any(p in proposals and p not in unmerged for p in parts))
 
 
 class Bench:
-    def __init__(self, run_name, threads):
+    def __init__(self, run_name, threads, flags=None):
+        """flags: (controls, proposals, unmerged) of the file it is read from
+        (flags_of); the registry's by default."""
+        controls, proposals, unmerged = flags or (CONTROLS, PROPOSALS, UNMERGED)
         self.run_name = run_name
         self.threads = threads
         ours = [p for p in run_name.split("/") if not GB_PART.match(p)]
@@ -61,12 +73,12 @@ class Bench:
         # irq:0 is the default: name only the unusual case; other key:value
         # parts (handles:16, recs:0) tell rows apart and stay
         self.row = "/".join(p for p in ours if p != "irq:0")
-        self.control = CONTROLS.get(self.config.rsplit("/", 1)[-1])
+        self.control = controls.get(self.config.rsplit("/", 1)[-1])
         if self.control:
             self.row += " [%s]" % self.control
-        self.proposal = not self.control and is_proposal(self.config)
+        self.proposal = not self.control and is_proposal(self.config, proposals)
         if self.proposal:
-            self.row += " [UNMERGED UPSTREAM]" if is_unmerged(self.config) else " [PROPOSAL]"
+            self.row += " [UNMERGED UPSTREAM]" if is_unmerged(self.config, proposals, unmerged) else " [PROPOSAL]"
         self.order = (0, 0)         # GB's registration order, set by load()
         self.values = {}            # counter -> its value in each repetition
         self.unpinned = False       # some thread did not run where it was pinned
@@ -141,6 +153,7 @@ def load(path):
     if os.path.isdir(path):
         path = os.path.join(path, "raw.json")
     context, runs = _read_doc(path)
+    flags = flags_of(context)
     benches, seen = {}, set()
     for r in runs:
         name, threads, rep = _check_run(path, r)
@@ -155,7 +168,7 @@ def load(path):
             continue
         b = benches.get(name)
         if b is None:
-            b = benches[name] = Bench(name, threads)
+            b = benches[name] = Bench(name, threads, flags)
             b.order = (r.get("family_index", 0), r.get("per_family_instance_index", 0))
         if "ns_per_op" not in r:
             raise UsageError("%s: %s has no ns_per_op counter" % (path, name))
