@@ -20,12 +20,10 @@ import shape  # noqa: E402
 
 ROOT = shape.ROOT
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from kcb import machine  # noqa: E402
+from kcb import machine, registry  # noqa: E402
 from kcb.common import atomic_write  # noqa: E402
 
-HOOKS = ["trace_pc", "trace_cmp1", "trace_cmp2", "trace_cmp4", "trace_cmp8",
-         "trace_const_cmp1", "trace_const_cmp2", "trace_const_cmp4", "trace_const_cmp8",
-         "trace_switch"]
+HOOKS = registry.Lazy(registry.hooks)
 REAL = re.compile(r"^[0-9a-f]+ <(__sanitizer_cov_\w+)>:$")
 REPLICA = re.compile(r"^[0-9a-f]+ <(kcb_lnx__plain_count_first__trace_\w+)>:$")
 COLS = ("insns", "percpu", "lock", "branches", "calls", "indirect")

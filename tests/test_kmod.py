@@ -79,7 +79,7 @@ class Specs(unittest.TestCase):
         s = cmd_kmod.specs_for(["linux"], ["workload", "cmp"], [1], 100, 5, 1, ab="linux")
         self.assertEqual([x.split()[1] for x in s], ["mode=workload", "mode=cmp"])
 
-    def test_upstream_configs_from_configs_h(self):
+    def test_upstream_configs_from_the_registry(self):
         self.assertIn("linux", cmd_kmod.upstream_configs())
         self.assertIn("openbsd-1.49", cmd_kmod.upstream_configs())
 

@@ -127,7 +127,7 @@ class ListJson(unittest.TestCase):
 
     def test_registry_reads_it(self):
         self.assertEqual(registry.doc(), self.doc)
-        self.assertEqual(binary.names()[0], self.names("configs"))
+        self.assertEqual(binary.names()[0], self.names("configs") + self.names("kernels"))
         self.assertEqual(list(binary.SWITCH_MODES),
                          [m["name"] for m in self.doc["modes"] if m["switch_cases"]])
         self.assertIn("switch", binary.MODES)

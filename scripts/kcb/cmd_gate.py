@@ -24,8 +24,8 @@ import os
 import re
 import sys
 
-from . import binary
-from .common import UsageError, atomic_write, writable_dir
+from . import binary, registry
+from .common import Lazy, UsageError, atomic_write, writable_dir
 from .gate_baseline import (BASELINE, DEFAULT_ABS_LIMITS, DEFAULT_THRESHOLDS, REQUIRED_KEY,
                             comparable, load_baseline, write_baseline)
 from .gate_counts import (BACKEND_EVENTS, BATCH, DEFAULT_OPS, DEFAULT_RUNS, EVENTS,
@@ -36,9 +36,10 @@ from .gate_verdict import judge, render, render_regressions
 NAME = "gate"
 HELP = "instruction-count regression gate against results/gate/baseline.json"
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCOMPARABLE, EXIT_MEASURE = 0, 1, 2, 3, 4
-DEFAULT_CONFIGS = ["openbsd-1.48", "openbsd-1.49", "linux", "linux-5.x",
-                   "freebsd", "netbsd", "empty"]
-DEFAULT_MODES = ["pertask", "shared", "cmp", "switch16", "switch16-pc"]
+# Every upstream configuration and the empty hook, in the binary's default
+# modes plus one switch of each flavour (the registry's, read when used).
+DEFAULT_CONFIGS = Lazy(lambda: list(registry.upstream_configs()) + ["empty"])
+DEFAULT_MODES = Lazy(lambda: list(registry.default_modes()) + ["switch16", "switch16-pc"])
 
 
 class Incomparable(Exception):
@@ -81,7 +82,7 @@ def add_arguments(p):
     p.add_argument("--configs", type=_csv, default=DEFAULT_CONFIGS,
                    help="comma-separated (default: %s)" % ",".join(DEFAULT_CONFIGS))
     p.add_argument("--modes", type=_csv, default=DEFAULT_MODES,
-                   help="comma-separated of pertask,shared,cmp (default: all three)")
+                   help="comma-separated modes (default: %s)" % ",".join(DEFAULT_MODES))
     p.add_argument("--ops", type=_positive, default=None,
                    help="hook calls per run, a multiple of %d (default: the baseline's, "
                    "else %d)" % (BATCH, DEFAULT_OPS))
@@ -157,6 +158,7 @@ def _writing(what, path):
 
 
 def _main(args):
+    args.configs, args.modes = list(args.configs), list(args.modes)   # the defaults are lazy
     import time
     t0 = time.monotonic()
     args.modes = binary.expand_modes(args.modes)

@@ -36,19 +36,18 @@ import sys
 import tempfile
 import time
 
-from . import binary, machine, results, table
+from . import binary, machine, registry, results, table
 from .argtypes import buffer_words, flat, items, result_name
-from .common import ROOT, Failure, Staging, UsageError, atomic_write, warn
+from .common import ROOT, Failure, Lazy, Staging, UsageError, atomic_write, warn
 from .kmod_target import guest_cpus, run_here, run_qemu, run_userland
 from .run_output import cell, common_count, csv, publish
 
 
 NAME = "kmod"
 HELP = "run the benchmarks inside the kernel module (here or under qemu)"
-MODES = ("pertask", "shared", "cmp", "workload") + binary.SWITCH_MODES + ("switch",) + \
-    binary.GUARD_MODES
+# the binary's modes (registry), the workload too: the module has its copies
+MODES = Lazy(lambda: binary.driver_modes(workload=True))
 FLAVOURS = ("amd64", "rt-amd64")
-CONFIGS_H = os.path.join(ROOT, "variants", "configs.h")
 
 
 # kmod/kcb_run.h's bounds, checked here so a bad run fails before a boot.
@@ -111,21 +110,14 @@ def add_arguments(p):
                    help="where the results directory goes (default: results/)")
 
 
-def _configs_of(macro):
-    with open(CONFIGS_H) as f:
-        text = f.read()
-    body = text.split("#define %s(X)" % macro, 1)[1].split("\n\n", 1)[0]
-    return re.findall(r'^\s*X\("([^"]+)"', body, re.M)
-
-
 def upstream_configs():
-    """The upstream configurations, from variants/configs.h's KCB_CONFIGS."""
-    return _configs_of("KCB_CONFIGS")
+    """The upstream configurations (the registry's)."""
+    return registry.upstream_configs()
 
 
 def proposed_configs():
-    """The proposals' configurations (KCB_PROPOSED_CONFIGS)."""
-    return _configs_of("KCB_PROPOSED_CONFIGS")
+    """The proposals' configurations, unmerged upstream ones included."""
+    return registry.proposed_configs()
 
 
 def specs_for(configs, modes, threads, window_ms, warmup_ms, reps, cpus=None,

@@ -100,7 +100,7 @@ def add_arguments(p):
 def which_configs(arg):
     allc = configs()
     if arg == "upstream":
-        return configs("KCB_CONFIGS")
+        return configs(upstream_only=True)
     if arg == "proposals":   # each beside the upstream ones, marked
         return allc
     want = [c for c in arg.split(",") if c]

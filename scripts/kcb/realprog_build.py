@@ -7,21 +7,18 @@ output is older than its inputs; every command is kept for
 build-commands.sh."""
 import glob
 import os
-import re
 import shlex
 import shutil
 
-from . import binary
+from . import binary, registry
 from . import realprog_work as work
-from .common import ROOT, Failure, atomic_write
+from .common import ROOT, Failure, Lazy, atomic_write
 from .realprog_work import digest, run, say
 
 
 PLAIN = os.path.join(ROOT, "build", "plain")
 FEONLY = os.path.join(ROOT, "build", "feonly")
-HOOKS = ("trace_pc", "trace_cmp1", "trace_cmp2", "trace_cmp4", "trace_cmp8",
-         "trace_const_cmp1", "trace_const_cmp2", "trace_const_cmp4", "trace_const_cmp8",
-         "trace_switch")
+HOOKS = Lazy(registry.hooks)      # the ten __sanitizer_cov_* hooks
 OPT = "-O2 -g0"
 
 
@@ -41,13 +38,11 @@ def newer(out, *ins):
     return any(os.path.getmtime(i) > t for i in ins)
 
 
-def configs(macro=None):
-    """[(name, fe, pair)] from variants/configs.h: every X() line, or only
-    those of one list (KCB_CONFIGS: upstream; KCB_PROPOSED_CONFIGS)."""
-    text = open(os.path.join(ROOT, "variants", "configs.h")).read()
-    if macro:
-        text = text.split("#define %s(X)" % macro, 1)[1].split("\n\n", 1)[0]
-    return re.findall(r'X\("([^"]+)",\s*(\w+),\s*(\w+)\)', text)
+def configs(upstream_only=False):
+    """[(name, front end id, pair id)] of the registry's configurations,
+    the proposals' too unless upstream_only."""
+    return [(c["name"], c["frontend_id"], c["pair_id"])
+            for c in registry.configs(proposals=not upstream_only)]
 
 
 # Every build command, run or up to date, for build-commands.sh.
