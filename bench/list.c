@@ -3,6 +3,7 @@
  * design and lookup, with the OS, file and revision it copies; controls
  * and proposals are marked as such. */
 #include "list.h"
+#include "modes.h"
 #include "../variants/remote.h"
 #include "../variants/lookup.h"
 
@@ -71,6 +72,12 @@ int kcb_list(FILE *out)
 	fprintf(out, "handle lookups:\n");
 	for (i = 0; i < kcb_nlookups; i++)
 		fprintf(out, "  %-25s %s\n", kcb_lookups[i]->name, kcb_lookups[i]->origin);
+	fprintf(out, "modes (--modes; a configuration that cannot run one refuses it):\n");
+	for (i = 0; i < MODE_MAX; i++)	/* six a line */
+		fprintf(out, "%s%s", i % 6 ? " " : i ? "\n  " : "  ", kcb_mode_names[i]);
+	fprintf(out, "\n  remote-request: each op one remote section (start, N records, "
+	    "stop), N = 1, 16, 256,\n  in task and softirq context, each remote design on Linux's "
+	    "hooks (io_uring's per-request sections, 7.3)\n");
 	fprintf(out, "hooks (each an out-of-line function per combo):\n");
 	for (i = 0; kcb_hook_names[i]; i++)	/* five a line */
 		fprintf(out, "%s%s", i % 5 ? " " : i ? "\n  " : "  ", kcb_hook_names[i]);
