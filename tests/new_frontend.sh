@@ -24,27 +24,30 @@ if [ -d build/plain ]; then
 fi
 
 cd "$tmp"
-sed -e 's/^#define FE\([[:space:]]\{1,\}\)lnx$/#define FE\1mine/' \
-    -e 's/^#define FE_NAME\([[:space:]]\{1,\}\)"linux"$/#define FE_NAME\1"mine"/' \
-    variants/fe_lnx.c > variants/fe_mine.c
-grep -q '^#define FE[[:space:]]*mine$' variants/fe_mine.c &&
-	grep -q '^#define FE_NAME[[:space:]]*"mine"$' variants/fe_mine.c ||
+# a front-end id the tree does not have yet (a tree may hold a "mine")
+id=mine n=1
+while grep -q "X($id)" variants/frontends.h; do n=$((n + 1)); id=mine$n; done
+sed -e "s/^#define FE\\([[:space:]]\\{1,\\}\\)lnx\$/#define FE\\1$id/" \
+    -e "s/^#define FE_NAME\\([[:space:]]\\{1,\\}\\)\"linux\"\$/#define FE_NAME\\1\"$id\"/" \
+    variants/fe_lnx.c > variants/fe_$id.c
+grep -q "^#define FE[[:space:]]*$id\$" variants/fe_$id.c &&
+	grep -q "^#define FE_NAME[[:space:]]*\"$id\"\$" variants/fe_$id.c ||
 	fail "fe_lnx.c's FE or FE_NAME line changed shape: update this script"
-sed -i 's/^\([[:space:]]*\)X(lnx)\(.*\)$/&\n\1X(mine)\2/' variants/frontends.h
-grep -q 'X(mine)' variants/frontends.h || fail "could not add X(mine) to frontends.h"
+sed -i "s/^\\([[:space:]]*\\)X(lnx)\\(.*\\)\$/&\\n\\1X($id)\\2/" variants/frontends.h
+grep -q "X($id)" variants/frontends.h || fail "could not add X($id) to frontends.h"
 
 scripts/configure >/dev/null || fail "scripts/configure failed"
 ninja build/plain/test_twins >ninja.log 2>&1 || { tail -20 ninja.log >&2; fail "build failed"; }
-build/plain/test_twins mine >twins.log 2>&1 || { cat twins.log >&2; fail "test_twins mine failed"; }
+build/plain/test_twins $id >twins.log 2>&1 || { cat twins.log >&2; fail "test_twins $id failed"; }
 # every combo of the new front end ran the twins, the irq one included
-grep -q '^ok irq mine/' twins.log || { cat twins.log >&2; fail "no irq twin ran for mine"; }
-grep -q '^ok cmp-layout mine/' twins.log || { cat twins.log >&2; fail "no cmp-layout twin ran for mine"; }
+grep -q "^ok irq $id/" twins.log || { cat twins.log >&2; fail "no irq twin ran for $id"; }
+grep -q "^ok cmp-layout $id/" twins.log || { cat twins.log >&2; fail "no cmp-layout twin ran for $id"; }
 tail -1 twins.log
 
 # A front end that does not declare its interrupt policy must not build.
-sed -i '/^#define FE_IRQ_POLICY/d' variants/fe_mine.c
-if gcc -std=gnu11 -D_GNU_SOURCE -fsyntax-only variants/fe_mine.c 2>cc.log; then
-	fail "fe_mine.c without FE_IRQ_POLICY compiled"
+sed -i '/^#define FE_IRQ_POLICY/d' variants/fe_$id.c
+if gcc -std=gnu11 -D_GNU_SOURCE -fsyntax-only variants/fe_$id.c 2>cc.log; then
+	fail "fe_$id.c without FE_IRQ_POLICY compiled"
 fi
 grep -q 'define FE_IRQ_POLICY' cc.log || { cat cc.log >&2; fail "the compiler's message does not say to define FE_IRQ_POLICY"; }
 echo "new_frontend: ok (one file and one line; a missing declaration is refused)"
