@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 	const char *require = NULL, *filter = NULL;
 	uint64_t nrec = getenv("KCB_TEST_RECORDS") ?
 	    strtoull(getenv("KCB_TEST_RECORDS"), NULL, 0) : 200000;
-	int opt, i, controls = 0, twinned = 0;
+	int opt, i, controls = 0, twinned = 0, linked = 0;
 
 	while ((opt = getopt(argc, argv, "r:")) != -1) {
 		if (opt == 'r')
@@ -137,10 +137,12 @@ int main(int argc, char **argv)
 		free(list);
 	}
 	printf("%d passed, %d failed\n", passed, failed);
+	for (i = 0; i < kobj_nkernels; i++)
+		linked += !kobj_kernels[i]->shift;
 	if (!twinned) {
 		fprintf(stderr, "test_kobj: FAIL: no kernel configuration's twins ran "
 		    "(%d kernel objects linked%s%s%s): nothing checked.  Build them with "
-		    "scripts/setup or ./kcovbench kernel add, then ninja\n", kobj_nkernels,
+		    "scripts/setup or ./kcovbench kernel add, then ninja\n", linked,
 		    filter ? ", filter '" : "", filter ? filter : "", filter ? "'" : "");
 		return 1;
 	}
