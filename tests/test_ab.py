@@ -219,6 +219,10 @@ class Driver(unittest.TestCase):
                     key = f.read()
                 self.assertIn("kernel-return=%s;" % ret, key)
                 self.assertIn("kernel-placement=", key)
+                with open(os.path.join(tmp, ret, "kernel-key.txt")) as f:
+                    kkey = f.read()
+                self.assertIn("kernel-6.1: source=linux-source-6.1", kkey)
+                self.assertIn("returns: %s" % ret, kkey)
         r = run("ab", "linux", "kernel-6.1", "--kernel-return", "jmp", "--no-save")
         self.assertEqual(r.returncode, 2, r.stderr)
 

@@ -257,6 +257,17 @@ def kernel_fields(a, *sides):
              "measured hook at the layout's offset")]
 
 
+def kernel_keys(a):
+    """`list`'s key line of each kernel-* side (scripts/kernel-obj's), or ""."""
+    names = [s.split(":")[-1] for s in (a.a, a.b) if s.split(":")[-1].startswith("kernel-")]
+    if not names:
+        return ""
+    r = subprocess.run([binary.ensure_built(), "list"], stdout=subprocess.PIPE, text=True)
+    lines = [l.split("[REAL KERNEL]", 1)[1].strip() for l in r.stdout.splitlines()
+             if "[REAL KERNEL]" in l and l.split()[0] in names]
+    return "".join(l + "\n" for l in lines) + "returns: %s (--kernel-return)\n" % a.kernel_return
+
+
 def main(a):
     if a.from_dir:
         return reread(a)
@@ -336,6 +347,9 @@ def publish(stage, a, raw, rows, key, files):
                  gzip.compress(json.dumps(doc).encode(), mtime=0))
     atomic_write(os.path.join(stage.path, "key.txt"),
                  "%s\ncommand: %s\n" % (key, shlex.join(sys.argv)))
+    kernels = kernel_keys(a)
+    if kernels:     # which tree, patch and compiler each real object came from
+        atomic_write(os.path.join(stage.path, "kernel-key.txt"), kernels)
     for fname, data in files:
         atomic_write(os.path.join(stage.path, fname), data)
     stage.commit()
