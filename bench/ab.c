@@ -25,6 +25,7 @@
 #include "ab.h"
 #include "bench.h"
 #include "topology.h"
+#include "../kobj/kobj.h"
 
 #define AB_MAX_LAYOUTS	4
 #define AB_MIN_CPU	0.90	/* a window below this CPU/wall had a gap */
@@ -498,6 +499,22 @@ static int setup(struct ab *ab)
 				    "(see `kcovbench list`; base: needs --base)\n",
 				    ab->name[s], ab->layouts[l]);
 				return 2;
+			}
+			if (ab->c[l][s] && ab->c[l][s]->fe->real_kernel) {
+				/* a real kernel/kcov.o: its copy whose measured hook
+				 * sits at this layout's offset (kobj-bundle) */
+				const struct kcb_combo *c = ab->c[l][s];
+				int m = ab->mode[s];
+				void (*hook)(void) = m == MODE_CMP ? (void (*)(void))c->trace_cmp8 :
+				    mode_switch_cases(m) ? (void (*)(void))c->trace_switch : c->trace_pc;
+
+				ab->c[l][s] = kcb_kobj_placed(c, hook, ab->layouts[l]);
+				if (!ab->c[l][s]) {
+					fprintf(stderr, "kcovbench ab: %s has no copy with its hook "
+					    "at +%d (its functions are not 16-byte aligned?)\n",
+					    ab->name[s], ab->layouts[l]);
+					return 2;
+				}
 			}
 			err = mode_run_init(&ab->mr[l][s], ab->c[l][s], ab->mode[s], ab->buf_words);
 			if (err) {

@@ -25,19 +25,24 @@ void HOOK(trace_const_cmp8)(uint64_t, uint64_t);
 void HOOK(trace_switch)(uint64_t, uint64_t *);
 extern char CAT(__start_, KOBJ_TEXT)[];
 
-kcb_noinline void SYM(kobj_loop_pc)(uint64_t n)
+/* Each loop at the offset in its 64-byte line of the hook it calls in
+ * this copy (scripts/kobj-bundle: KOBJ_LOOP_*_PAD), as a replica's loop
+ * and hooks share their layout's offset: padding before the entry. */
+#define PAD(n)	__attribute__((patchable_function_entry(n, n)))
+
+PAD(KOBJ_LOOP_PC_PAD) kcb_noinline void SYM(kobj_loop_pc)(uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++)
 		HOOK(trace_pc)();
 }
 
-kcb_noinline void SYM(kobj_loop_cmp)(uint64_t n, uint64_t tag)
+PAD(KOBJ_LOOP_CMP_PAD) kcb_noinline void SYM(kobj_loop_cmp)(uint64_t n, uint64_t tag)
 {
 	for (uint64_t i = 0; i < n; i++)
 		HOOK(trace_cmp8)(tag, i);
 }
 
-kcb_noinline void SYM(kobj_loop_switch)(uint64_t n, uint64_t *cases)
+PAD(KOBJ_LOOP_SWITCH_PAD) kcb_noinline void SYM(kobj_loop_switch)(uint64_t n, uint64_t *cases)
 {
 	for (uint64_t i = 0; i < n; i++)
 		HOOK(trace_switch)(i, cases);
@@ -133,7 +138,8 @@ const struct kobj_kernel SYM(kernel) = {
 	},
 	.task_size = KOBJ_TASK_SIZE,
 	.sync = sync,
-	.text = CAT(__start_, KOBJ_TEXT),
+	.text = CAT(__start_, KOBJ_TEXT) + KOBJ_SHIFT,	/* after the pad */
+	.shift = KOBJ_SHIFT,
 	.ret_sites = ret_sites,
 	.nret = KOBJ_NRET,
 };

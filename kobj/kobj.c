@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include "kobj.h"
 
-#define KOBJ_MAX	32
+#define KOBJ_MAX	64
 #define PAGE		4096ul
 
 const char *kobj_return = "ret";
@@ -118,7 +118,31 @@ __attribute__((constructor)) static void kobj_init(void)
 const struct kcb_combo *kcb_kobj_find(const char *name)
 {
 	for (int i = 0; i < kobj_nkernels; i++)
-		if (!kobj_kernels[i]->control && !strcmp(name, kobj_kernels[i]->name))
+		if (!kobj_kernels[i]->control && !kobj_kernels[i]->shift &&
+		    !strcmp(name, kobj_kernels[i]->name))
+			return &kobj_kernels[i]->combo;
+	return NULL;
+}
+
+const struct kcb_combo *kcb_kobj_placed(const struct kcb_combo *c, void (*hook)(void),
+    int layout)
+{
+	const struct kobj_kernel *k = NULL;
+	long off;
+	int i, want;
+
+	for (i = 0; i < kobj_nkernels; i++)
+		if (&kobj_kernels[i]->combo == c)
+			k = kobj_kernels[i];
+	if (!k)
+		return NULL;
+	/* the hook's offset in the object's .text, then the shift that puts
+	 * it at +layout (the .text starts at page offset shift) */
+	off = (char *)hook - k->text;
+	want = (int)(((layout - off) % 64 + 64) % 64);
+	for (i = 0; i < kobj_nkernels; i++)
+		if (!kobj_kernels[i]->control && kobj_kernels[i]->shift == want &&
+		    !strcmp(kobj_kernels[i]->name, k->name))
 			return &kobj_kernels[i]->combo;
 	return NULL;
 }
@@ -126,7 +150,7 @@ const struct kcb_combo *kcb_kobj_find(const char *name)
 const char *kcb_kobj_list(int i, const char **key)
 {
 	for (int j = 0; j < kobj_nkernels; j++) {
-		if (kobj_kernels[j]->control || i--)
+		if (kobj_kernels[j]->control || kobj_kernels[j]->shift || i--)
 			continue;
 		*key = kobj_kernels[j]->key;
 		return kobj_kernels[j]->name;

@@ -37,7 +37,9 @@ struct kobj_kernel {
 	/* Write the contract's task t and preempt count pc into this
 	 * kernel's task_struct and per-CPU variables of block. */
 	void (*sync)(char *block, char *task, const struct kcb_task *t, unsigned int pc);
-	char *text;			/* its .text (kobj_text_<id>) */
+	char *text;			/* the object's .text (after the pad) */
+	int shift;			/* its page offset: 0 is the configuration,
+					 * 16, 32, 48 copies for ab's layouts */
 	const uint32_t *ret_sites;	/* offsets in text of `jmp thunk` */
 	int nret;
 };
@@ -49,6 +51,11 @@ extern const char *kobj_return;
 
 /* registry.c and list.c through the contract's weak hooks */
 const struct kcb_combo *kcb_kobj_find(const char *name);
+/* c (a kernel configuration's combo) linked so that its hook sits at
+ * +layout in its 64-byte line: the copy with the right .text shift; NULL
+ * when no copy puts it there. */
+const struct kcb_combo *kcb_kobj_placed(const struct kcb_combo *c, void (*hook)(void),
+    int layout);
 /* The i-th listed (non-control) kernel configuration's name and key line;
  * NULL past the end. */
 const char *kcb_kobj_list(int i, const char **key);

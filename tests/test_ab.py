@@ -29,6 +29,15 @@ def run(*argv):
                           timeout=600)
 
 
+def _listed():
+    r = subprocess.run([os.path.join(ROOT, "build", "plain", "kcovbench"), "list"],
+                       capture_output=True, text=True)
+    return set(l.split()[0] for l in r.stdout.splitlines() if "[REAL KERNEL]" in l)
+
+
+LISTED = _listed()
+
+
 def binary_ab(*argv):
     r = subprocess.run([BIN, "ab"] + list(argv), capture_output=True, text=True, timeout=120)
     return r.returncode, r.stdout, r.stderr
@@ -113,6 +122,25 @@ class Binary(unittest.TestCase):
             self.assertEqual(len(t["a"]), t["pairs"])
             self.assertTrue(all(x > 0 for x in t["a"] + t["b"]))
 
+    def test_kernel_object_hook_at_each_layout(self):
+        # issue 24: the real object is not recompiled per layout; the copy
+        # whose measured hook sits at the layout's offset is used
+        kernels = [k for k in ("kernel-6.1", "kernel-6.12") if k in LISTED]
+        if not kernels:
+            self.skipTest("no kernel object linked (scripts/setup)")
+        for k in kernels:
+            for mode, hook in (("pertask", "trace_pc"), ("cmp", "trace_cmp8"),
+                               ("switch16-pc", "trace_switch")):
+                rc, out, err = binary_ab("--a=linux", "--b=" + k, "--mode=" + mode,
+                                         "--layouts=0,16,32,48", *SHORT)
+                self.assertEqual(rc, 0, err)
+                for lay in json.loads(out)["layouts"]:
+                    for side in "ab":
+                        self.assertEqual(lay["placement"][side][hook], lay["layout"],
+                                         (k, mode, side, lay["placement"]))
+                    if mode == "pertask":
+                        self.assertEqual(lay["placement"]["b"]["loop_pc"], lay["layout"])
+
     def test_two_threads_in_lockstep_and_a_mode_per_side(self):
         if len(os.sched_getaffinity(0)) < 2:
             self.skipTest("one CPU")
@@ -178,6 +206,25 @@ class Driver(unittest.TestCase):
             again = run("ab", "--from", os.path.join(tmp, "t"))
             self.assertEqual(again.returncode, 0, again.stderr)
             self.assertIn("pertask/1T", again.stdout)
+
+    def test_kernel_return_in_the_key(self):
+        if "kernel-6.1" not in LISTED:
+            self.skipTest("kernel-6.1 not linked (scripts/setup)")
+        with tempfile.TemporaryDirectory() as tmp:
+            for ret in ("ret", "thunk"):
+                r = run("ab", "linux", "kernel-6.1", "--time", "0.1", "--kernel-return", ret,
+                        "--out", tmp, "--name", ret, "--allow-dirty")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                with open(os.path.join(tmp, ret, "key.txt")) as f:
+                    key = f.read()
+                self.assertIn("kernel-return=%s;" % ret, key)
+                self.assertIn("kernel-placement=", key)
+                with open(os.path.join(tmp, ret, "kernel-key.txt")) as f:
+                    kkey = f.read()
+                self.assertIn("kernel-6.1: source=linux-source-6.1", kkey)
+                self.assertIn("returns: %s" % ret, kkey)
+        r = run("ab", "linux", "kernel-6.1", "--kernel-return", "jmp", "--no-save")
+        self.assertEqual(r.returncode, 2, r.stderr)
 
     def test_base_builds_beside_the_working_tree(self):
         r = run("ab", "linux", "linux", "--base", "HEAD", "--time", "0.1", "--no-save")

@@ -19,6 +19,14 @@ allows), A and B at the same offset; a row's verdict is given only when it
 holds at every layout.  With --trials K each row is measured K times,
 spread over the run; its verdict only when all trials agree.
 
+A real kernel object (kernel-*, docs/kernel-configs.md) is never
+recompiled for a layout: the object's .text is linked at page offsets
++0/+16/+32/+48 (scripts/kobj-bundle) and each layout uses the copy whose
+measured hook (trace_pc, trace_cmp8, trace_switch) sits at the layout's
+offset, as the replica's does.  Its returns are `ret` (a booted kernel
+without return thunks) or, with --kernel-return thunk, a jump to a
+`ret; int3` thunk; key.txt says which (kernel-return=...).
+
 --base REV builds REV's variants beside the working tree's in one binary:
 `base:NAME` then names REV's build of NAME (A defaults to it)."""
 import contextlib
@@ -77,6 +85,9 @@ def add_arguments(p):
                    help="window length in microseconds (default: %(default)s)")
     p.add_argument("--layouts", action="store_true",
                    help="measure at each of +0, +16, +32, +48 in the hooks' 64-byte lines")
+    p.add_argument("--kernel-return", choices=("ret", "thunk"), default="ret",
+                   help="what a kernel-* side's returns run: ret (default) or the return "
+                        "thunk a mitigated kernel jumps to (KCB_KERNEL_RETURN)")
     p.add_argument("--min-change", type=number(float, "min-change", lambda v: 0 <= v < 100,
                                                 "0 .. 100 (percent)"),
                    default=MIN_CHANGE, metavar="PCT",
@@ -119,7 +130,9 @@ def _measure(exe, a, side_a, side_b, mode, threads, seed):
         cmd.append("--mode-b=" + a.mode_b)
     if a.layouts:
         cmd.append("--layouts=" + ",".join(map(str, LAYOUTS)))
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = dict(os.environ, KCB_KERNEL_RETURN=getattr(a, "kernel_return", "ret"))
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
     if out.returncode == 2:
         raise UsageError(out.stderr.strip().replace("kcovbench ab: ", ""))
     if out.returncode != 0:
@@ -236,6 +249,26 @@ def _sides(a):
     return side_a, side_b
 
 
+def kernel_fields(a, *sides):
+    """key.txt's kernel fields when a side is a real kernel object."""
+    if not any(s.split(":")[-1].startswith("kernel-") for s in sides):
+        return []
+    return [("kernel-return", a.kernel_return),
+            ("kernel-placement", "object .text at page offset 0/16/32/48, the copy with the "
+             "measured hook at the layout's offset")]
+
+
+def kernel_keys(a):
+    """`list`'s key line of each kernel-* side (scripts/kernel-obj's), or ""."""
+    names = [s.split(":")[-1] for s in (a.a, a.b) if s.split(":")[-1].startswith("kernel-")]
+    if not names:
+        return ""
+    r = subprocess.run([binary.ensure_built(), "list"], stdout=subprocess.PIPE, text=True)
+    lines = [l.split("[REAL KERNEL]", 1)[1].strip() for l in r.stdout.splitlines()
+             if "[REAL KERNEL]" in l and l.split()[0] in names]
+    return "".join(l + "\n" for l in lines) + "returns: %s (--kernel-return)\n" % a.kernel_return
+
+
 def main(a):
     if a.from_dir:
         return reread(a)
@@ -261,7 +294,8 @@ def main(a):
             machine.publishable(a.out, dict(fields)["git"], a.allow_dirty)
         if base_git:
             fields.append(("base", base_git))
-        key = machine.key_line(fields + [("placement", a.placement), ("seed", str(seed))])
+        key = machine.key_line(fields + [("placement", a.placement), ("seed", str(seed))] +
+                               kernel_fields(a, side_a, side_b))
         head = "kcovbench ab %s %s%s\n%s\ncommand: %s" % (
             side_a, side_b, " (base %s)" % a.base if a.base else "", key, shlex.join(sys.argv))
         txt, md, csv_ = render(a, results, head)
@@ -314,6 +348,9 @@ def publish(stage, a, raw, rows, key, files):
                  gzip.compress(json.dumps(doc).encode(), mtime=0))
     atomic_write(os.path.join(stage.path, "key.txt"),
                  "%s\ncommand: %s\n" % (key, shlex.join(sys.argv)))
+    kernels = kernel_keys(a)
+    if kernels:     # which tree, patch and compiler each real object came from
+        atomic_write(os.path.join(stage.path, "kernel-key.txt"), kernels)
     for fname, data in files:
         atomic_write(os.path.join(stage.path, fname), data)
     stage.commit()
