@@ -23,11 +23,6 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from kcb import machine, registry, results, stats, table  # noqa: E402
 from kcb.common import UsageError  # noqa: E402
 
-# The tests' runs take a lock of their own: a measurement running on this
-# machine (another checkout's, a study's) must not fail them, nor they it.
-_LOCK_DIR = tempfile.TemporaryDirectory(prefix="kcb-test-cli-lock-")
-os.environ["KCOVBENCH_LOCK"] = os.path.join(_LOCK_DIR.name, "lock")
-
 KCOVBENCH = os.path.join(ROOT, "kcovbench")
 SMALL = ["--configs", "linux", "--modes", "pertask", "--threads", "1",
          "--duration", "0.05", "--repetitions", "2"]
