@@ -147,6 +147,20 @@ const struct kcb_combo *kcb_kobj_placed(const struct kcb_combo *c, void (*hook)(
 	return NULL;
 }
 
+uint64_t (*kcb_kobj_workload(const struct kcb_combo *c))(uint64_t, void *)
+{
+	const struct kobj_kernel *k = NULL;
+
+	for (int i = 0; i < kobj_nkernels; i++)
+		if (&kobj_kernels[i]->combo == c)
+			k = kobj_kernels[i];
+	for (int i = 0; k && i < kobj_nkernels; i++)
+		if (kobj_kernels[i]->workload && kobj_kernels[i]->control == k->control &&
+		    !strcmp(kobj_kernels[i]->name, k->name))
+			return kobj_kernels[i]->workload;
+	return NULL;
+}
+
 const char *kcb_kobj_list(int i, const char **key)
 {
 	for (int j = 0; j < kobj_nkernels; j++) {
