@@ -62,6 +62,11 @@ const struct kcb_combo *kcb_kobj_placed(const struct kcb_combo *c, void (*hook)(
 /* The workload copy that calls kernel configuration c's hooks (any
  * placement's copy of it: the +0 copy's), or NULL. */
 uint64_t (*kcb_kobj_workload(const struct kcb_combo *c))(uint64_t, void *);
+/* Give the calling thread its per-CPU block (%gs base) and task_structs
+ * now, not at its first kcb_thread_attach(): for a program whose hooks
+ * may run before that (realprog's instrumented programs, from a
+ * constructor).  Tracing is off in them until the contract enables it. */
+void kobj_early_thread(void);
 /* The i-th listed (non-control) kernel configuration's name and key line;
  * NULL past the end. */
 const char *kcb_kobj_list(int i, const char **key);
