@@ -171,7 +171,7 @@ def _writing(what, path):
         raise UsageError("%s: cannot write %s: %s" % (what, path, e.strerror or e))
 
 
-def _kernel_plan(configs, modes, default, base):
+def _kernel_plan(configs, modes, default, base, exe="build/plain/kcovbench"):
     """(skip, notes): the (config, mode) pairs a kernel configuration does
     not run, and a line saying so per kernel.  Fails closed (MeasureError,
     exit 4) when a kernel configuration the gate must count is not linked:
@@ -184,9 +184,10 @@ def _kernel_plan(configs, modes, default, base):
                         if e["config"].startswith("kernel-")} - set(want))
     absent = [c for c in want if c not in linked]
     if absent or (default and not want):
-        what = ("%s %s not linked into build/plain/kcovbench" % (
-            ", ".join(absent), "is" if len(absent) == 1 else "are") if absent else
-            "no real kernel object is linked into build/plain/kcovbench")
+        where = os.path.relpath(exe) if os.path.isabs(exe) else exe
+        what = ("%s %s not linked into %s" % (
+            ", ".join(absent), "is" if len(absent) == 1 else "are", where) if absent else
+            "no real kernel object is linked into %s" % where)
         raise MeasureError(
             "%s (nothing built under .cache/kernel-obj/ here).  The gate counts the "
             "kernel configurations with the replicas: build them with scripts/setup "
@@ -260,7 +261,7 @@ def _main(args):
                 % (args.baseline, ", ".join(f for f, _, _ in diff),
                    "".join("  %s: baseline %r, here %r\n" % d for d in diff)))
 
-    skip, kernel_notes = _kernel_plan(args.configs, args.modes, default, base)
+    skip, kernel_notes = _kernel_plan(args.configs, args.modes, default, base, exe)
     result = measure(backend, exe, args.configs, args.modes, ops, runs, jobs, skip)
     elapsed = time.monotonic() - t0
     exact = "identical in all %d runs" % runs if backend == "callgrind" else \
