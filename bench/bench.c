@@ -131,7 +131,7 @@ int bench_register(const struct bench_opts *o)
 				    o->buf_words);
 				if (err == -EOPNOTSUPP) {	/* issue 24: kernel-* */
 					fprintf(stderr, "kcovbench: %s does not run mode %s: refused "
-					    "(a real kernel/kcov.o runs pertask, cmp and the switch modes)\n",
+					    "(a real kernel/kcov.o runs pertask, cmp, the switch modes and workload)\n",
 					    o->names[i], kcb_mode_names[m]);
 					free(b);
 					return -1;

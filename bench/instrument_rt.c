@@ -61,6 +61,16 @@
  * (which reads the allowed CPUs that pinning needs): link kcb_user.o
  * before this object.  It fails loudly rather than run untraced.
  *
+ * -DKCB_RT_KOBJ=\"kernel-6.1\" -DKCB_RT_HOOKS_TEXT=kobj_text_6_1: the hooks are
+ * a real kernel object's (kobj/, issue 24), linked from kobj-bundle's
+ * kobj.o with that kernel's kobj_<id>___sanitizer_cov_* renamed to the
+ * compiler's names; its combo is found by name (kcb_kobj_find), its code
+ * is the kernel's own section.  The kernel's hooks read current and the
+ * preempt count through %gs, so the main thread's per-CPU block is set up
+ * by a constructor that runs before every default-priority one
+ * (kobj_early_thread()): a hook called from an instrumented constructor
+ * finds a task with tracing off, as a kernel's early boot does.
+ *
  * scripts/configure compiles every C file in bench/ into the kcovbench binary:
  * there this file must be empty, so everything is under KCB_INSTRUMENT_RT,
  * which only realprog.py defines.
@@ -105,7 +115,27 @@ RT_HOOK void __sanitizer_cov_trace_switch(uint64_t v, uint64_t *c) { (void)v; (v
 
 #include "../variants/variant.h"
 
+#ifdef KCB_RT_KOBJ
+#include "../kobj/kobj.h"
+static const struct kcb_combo *rt_kcombo;	/* kcb_kobj_find(KCB_RT_KOBJ) */
+#define RT_COMBO	(*rt_kcombo)
+#define RT_CAT_(a, b)	a##b
+#define RT_CAT(a, b)	RT_CAT_(a, b)
+#define RT_TEXT_START	RT_CAT(__start_, KCB_RT_HOOKS_TEXT)
+#define RT_TEXT_STOP	RT_CAT(__stop_, KCB_RT_HOOKS_TEXT)
+
+/* Before any default-priority constructor: an instrumented one may call
+ * a hook, which reads %gs. */
+__attribute__((constructor(101))) static void rt_kobj_early(void)
+{
+	kobj_early_thread();
+}
+#else
 extern const struct kcb_combo kcb_rt_combo;
+#define RT_COMBO	kcb_rt_combo
+#define RT_TEXT_START	__start_kcb_hooks_text
+#define RT_TEXT_STOP	__stop_kcb_hooks_text
+#endif
 
 static struct kcb_dev rt_own;		/* the task's own buffer */
 static struct kcb_dev rt_owner;		/* shared build: the owner's */
@@ -117,8 +147,8 @@ static volatile uint64_t rt_drains, rt_full, rt_max, rt_records, rt_inhook;
 static timer_t rt_timer, rt_retry;
 static struct itimerspec rt_retry_in;
 /* The hooks' code: objcopy --rename-section .text=kcb_hooks_text. */
-extern const char __start_kcb_hooks_text[] __attribute__((weak));
-extern const char __stop_kcb_hooks_text[] __attribute__((weak));
+extern const char RT_TEXT_START[] __attribute__((weak));
+extern const char RT_TEXT_STOP[] __attribute__((weak));
 
 static uint64_t env_u64(const char *name, uint64_t def)
 {
@@ -141,8 +171,8 @@ static bool in_hook(void *uc)
 #if defined(__x86_64__)
 	uintptr_t pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
 
-	return pc >= (uintptr_t)__start_kcb_hooks_text &&
-	    pc < (uintptr_t)__stop_kcb_hooks_text;
+	return pc >= (uintptr_t)RT_TEXT_START &&
+	    pc < (uintptr_t)RT_TEXT_STOP;
 #else
 #error "instrument_rt: in_hook() needs the interrupted PC on this architecture"
 #endif
@@ -152,8 +182,8 @@ static bool in_hook(void *uc)
  * may have interrupted a hook: see the header; and at exit). */
 static int rt_padded(void)
 {
-	return rt_stride == KCB_STRIDE_PC ? kcb_rt_combo.pair->padded_pc :
-	    kcb_rt_combo.pair->padded_cmp;
+	return rt_stride == KCB_STRIDE_PC ? RT_COMBO.pair->padded_pc :
+	    RT_COMBO.pair->padded_cmp;
 }
 
 static void rt_take(void)
@@ -161,7 +191,7 @@ static void rt_take(void)
 	uint64_t n;
 
 	if (rt_moving) {
-		kcb_rt_combo.move(&rt_owner, rt_own.buf, rt_stride);
+		RT_COMBO.move(&rt_owner, rt_own.buf, rt_stride);
 		WRITE_ONCE(rt_own.buf[0], 0);
 	}
 	n = READ_ONCE(rt_drained->buf[0]);
@@ -208,7 +238,7 @@ static void rt_stats(void)
 	fprintf(stderr, "instrument_rt: %s %s buffer, %s mode: %llu drains, "
 	    "%llu in a hook, %llu records drained, largest fill %llu of %llu, %llu "
 	    "drains found it full, %llu records lost in moves\n",
-	    kcb_rt_combo.fe->name, KCB_RT_SHARED ? (rt_moving ? "shared (moved)" :
+	    RT_COMBO.fe->name, KCB_RT_SHARED ? (rt_moving ? "shared (moved)" :
 	    "shared (attached)") : "per-task",
 	    rt_stride == KCB_STRIDE_CMP ? "cmp" : "pc",
 	    (unsigned long long)rt_drains, (unsigned long long)rt_inhook,
@@ -228,6 +258,13 @@ __attribute__((constructor)) static void rt_init(void)
 	struct sigevent sev;
 	struct sigaction sa;
 
+#ifdef KCB_RT_KOBJ
+	rt_kcombo = kcb_kobj_find ? kcb_kobj_find(KCB_RT_KOBJ) : NULL;
+	if (!rt_kcombo) {
+		fprintf(stderr, "instrument_rt: %s is not linked in\n", KCB_RT_KOBJ);
+		_exit(2);
+	}
+#endif
 	if (m && !strcmp(m, "cmp")) {
 		mode = KCB_MODE_TRACE_CMP;
 		rt_stride = KCB_STRIDE_CMP;
@@ -249,7 +286,7 @@ __attribute__((constructor)) static void rt_init(void)
 	rt_drained = &rt_own;
 	if (KCB_RT_SHARED) {
 		int shareable = mode == KCB_MODE_TRACE_PC ?
-		    kcb_rt_combo.pair->shareable_pc : kcb_rt_combo.pair->shareable_cmp;
+		    RT_COMBO.pair->shareable_pc : RT_COMBO.pair->shareable_cmp;
 
 		rt_drained = &rt_owner;
 		if (shareable) {
@@ -280,7 +317,7 @@ __attribute__((constructor)) static void rt_init(void)
 	it.it_value = it.it_interval;
 	rt_retry_in.it_value.tv_sec = (time_t)(retry / 1000000);
 	rt_retry_in.it_value.tv_nsec = (long)(retry % 1000000) * 1000;
-	if ((uintptr_t)__start_kcb_hooks_text >= (uintptr_t)__stop_kcb_hooks_text) {
+	if ((uintptr_t)RT_TEXT_START >= (uintptr_t)RT_TEXT_STOP) {
 		fprintf(stderr, "instrument_rt: no kcb_hooks_text section: "
 		    "the hooks' .text must be renamed to it\n");
 		_exit(2);

@@ -51,6 +51,12 @@ kcb_workload_fn kcb_workload_of(const struct kcb_combo *c)
 	unsigned int i;
 	int j;
 
+#ifndef __KERNEL__
+	/* a real kernel/kcov.o (kobj/): scripts/kobj-bundle's copy of the
+	 * workload, its hooks that object's */
+	if (c && c->fe->real_kernel)
+		return kcb_kobj_workload ? kcb_kobj_workload(c) : NULL;
+#endif
 	for (j = 0; j < kcb_nconfigs && !config; j++)
 		if (kcb_configs[j].combo == c)
 			config = kcb_configs[j].name;
@@ -65,9 +71,9 @@ int kcb_mode_fits(int mode, const struct kcb_combo *c)
 	unsigned int f = kcb_modes[mode].flags;
 
 	/* a real kernel/kcov.o (kobj/) runs its hooks' modes only: the shared
-	 * mode needs kcov_move_area(), not a hook, and the workload has no
-	 * copy linked against it */
-	if (c && c->fe->real_kernel && ((f & (KCB_MF_SHARED | KCB_MF_WORKLOAD |
+	 * mode needs kcov_move_area(), not a hook; the workload runs where
+	 * kobj-bundle linked a copy against the object's hooks (below) */
+	if (c && c->fe->real_kernel && ((f & (KCB_MF_SHARED |
 	    KCB_MF_GUARD | KCB_MF_HASH))))
 		return 0;
 	if (f & KCB_MF_WORKLOAD)

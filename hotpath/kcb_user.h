@@ -142,6 +142,8 @@ extern void (*kcb_ctx_hook)(void);
  * `list` ask them after the variants. */
 const struct kcb_combo *kcb_kobj_find(const char *name) __attribute__((weak));
 const char *kcb_kobj_list(int i, const char **key) __attribute__((weak));
+uint64_t (*kcb_kobj_workload(const struct kcb_combo *c))(uint64_t, void *)
+    __attribute__((weak));
 #define kcb_extra_find(name)	(kcb_kobj_find ? kcb_kobj_find(name) : NULL)
 #define kcb_extra_list(i, key)	(kcb_kobj_list ? kcb_kobj_list((i), (key)) : NULL)
 #define kcb_ctx_changed() do {						\

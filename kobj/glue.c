@@ -24,6 +24,13 @@ void HOOK(trace_const_cmp4)(uint32_t, uint32_t);
 void HOOK(trace_const_cmp8)(uint64_t, uint64_t);
 void HOOK(trace_switch)(uint64_t, uint64_t *);
 extern char CAT(__start_, KOBJ_TEXT)[];
+#if KOBJ_WORKLOAD
+/* workload/workload.c instrumented, its hooks this object's (kobj-bundle) */
+uint64_t SYM(kcb_workload)(uint64_t seed, void *scratch);
+#define KOBJ_WORKLOAD_FN	SYM(kcb_workload)
+#else
+#define KOBJ_WORKLOAD_FN	NULL
+#endif
 
 /* Each loop at the offset in its 64-byte line of the hook it calls in
  * this copy (scripts/kobj-bundle: KOBJ_LOOP_*_PAD), as a replica's loop
@@ -140,6 +147,7 @@ const struct kobj_kernel SYM(kernel) = {
 	.sync = sync,
 	.text = CAT(__start_, KOBJ_TEXT) + KOBJ_SHIFT,	/* after the pad */
 	.shift = KOBJ_SHIFT,
+	.workload = KOBJ_WORKLOAD_FN,
 	.ret_sites = ret_sites,
 	.nret = KOBJ_NRET,
 };

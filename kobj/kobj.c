@@ -21,6 +21,14 @@ const char *kobj_return = "ret";
 static __thread char *block;
 static __thread char *tasks[KOBJ_MAX];
 static pthread_key_t free_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void thread_free(void *p);
+
+static void key_init(void)
+{
+	pthread_key_create(&free_key, thread_free);
+}
 
 static void thread_free(void *p)
 {
@@ -56,8 +64,23 @@ static int thread_init(void)
 		perror("kobj: arch_prctl(ARCH_SET_GS)");
 		abort();
 	}
+	pthread_once(&key_once, key_init);
 	pthread_setspecific(free_key, block);
 	return 0;
+}
+
+void kobj_early_thread(void)
+{
+	if (!kobj_nkernels || block)
+		return;
+	if (thread_init()) {
+		fprintf(stderr, "kobj: no memory for the per-CPU block\n");
+		abort();
+	}
+	/* current points at the zeroed task_struct (tracing off), task
+	 * context: what ctx_sync() writes for a thread with no task yet */
+	for (int i = 0; i < kobj_nkernels; i++)
+		kobj_kernels[i]->sync(block, tasks[i], NULL, 0);
 }
 
 static void ctx_sync(void)
@@ -111,7 +134,7 @@ __attribute__((constructor)) static void kobj_init(void)
 	if (!strcmp(kobj_return, "ret"))
 		for (int i = 0; i < kobj_nkernels; i++)
 			patch_returns(kobj_kernels[i]);
-	pthread_key_create(&free_key, thread_free);
+	pthread_once(&key_once, key_init);
 	kcb_ctx_hook = ctx_sync;
 }
 
@@ -144,6 +167,20 @@ const struct kcb_combo *kcb_kobj_placed(const struct kcb_combo *c, void (*hook)(
 		if (!kobj_kernels[i]->control && kobj_kernels[i]->shift == want &&
 		    !strcmp(kobj_kernels[i]->name, k->name))
 			return &kobj_kernels[i]->combo;
+	return NULL;
+}
+
+uint64_t (*kcb_kobj_workload(const struct kcb_combo *c))(uint64_t, void *)
+{
+	const struct kobj_kernel *k = NULL;
+
+	for (int i = 0; i < kobj_nkernels; i++)
+		if (&kobj_kernels[i]->combo == c)
+			k = kobj_kernels[i];
+	for (int i = 0; k && i < kobj_nkernels; i++)
+		if (kobj_kernels[i]->workload && kobj_kernels[i]->control == k->control &&
+		    !strcmp(kobj_kernels[i]->name, k->name))
+			return kobj_kernels[i]->workload;
 	return NULL;
 }
 

@@ -40,6 +40,9 @@ struct kobj_kernel {
 	char *text;			/* the object's .text (after the pad) */
 	int shift;			/* its page offset: 0 is the configuration,
 					 * 16, 32, 48 copies for ab's layouts */
+	/* the instrumented workload linked against this object's hooks
+	 * (the +0 copy only; NULL elsewhere) */
+	uint64_t (*workload)(uint64_t seed, void *scratch);
 	const uint32_t *ret_sites;	/* offsets in text of `jmp thunk` */
 	int nret;
 };
@@ -56,6 +59,14 @@ const struct kcb_combo *kcb_kobj_find(const char *name);
  * when no copy puts it there. */
 const struct kcb_combo *kcb_kobj_placed(const struct kcb_combo *c, void (*hook)(void),
     int layout);
+/* The workload copy that calls kernel configuration c's hooks (any
+ * placement's copy of it: the +0 copy's), or NULL. */
+uint64_t (*kcb_kobj_workload(const struct kcb_combo *c))(uint64_t, void *);
+/* Give the calling thread its per-CPU block (%gs base) and task_structs
+ * now, not at its first kcb_thread_attach(): for a program whose hooks
+ * may run before that (realprog's instrumented programs, from a
+ * constructor).  Tracing is off in them until the contract enables it. */
+void kobj_early_thread(void);
 /* The i-th listed (non-control) kernel configuration's name and key line;
  * NULL past the end. */
 const char *kcb_kobj_list(int i, const char **key);

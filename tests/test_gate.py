@@ -421,6 +421,34 @@ class Units(unittest.TestCase):
         res = {("c", "cmp"): {"counts": {"instructions": 1, "branches": 1}}}
         self.assertEqual(gate_verdict.judge(base, res, 100, {}, "callgrind")[2], [("c", "cmp")])
 
+    def test_kernels_fail_closed(self):
+        # issue 24: no kernel object linked -> the default gate fails (exit
+        # 4), never passes on the replicas alone; an explicit --configs
+        # without kernels still gates the replicas
+        real = cmd_gate.registry.kernels
+        k61 = {"name": "kernel-6.1", "key": "kernel-6.1: source=x [deb:6.1] patch=none c",
+               "modes": ["pertask", "cmp"]}
+        base = {"entries": [{"config": "kernel-6.1", "mode": "pertask"}]}
+        try:
+            cmd_gate.registry.kernels = lambda: []
+            with self.assertRaisesRegex(gate_counts.MeasureError, "no real kernel object"):
+                cmd_gate._kernel_plan(["linux"], ["pertask"], True, None)
+            with self.assertRaisesRegex(gate_counts.MeasureError, "kernel-6.1 is not linked"):
+                cmd_gate._kernel_plan(["linux"], ["pertask"], True, base)
+            with self.assertRaisesRegex(gate_counts.MeasureError, "kernel-6.1 is not linked"):
+                cmd_gate._kernel_plan(["kernel-6.1"], ["pertask"], False, None)
+            self.assertEqual(cmd_gate._kernel_plan(["linux"], ["pertask"], False, base),
+                             (set(), []))
+            cmd_gate.registry.kernels = lambda: [k61]
+            skip, notes = cmd_gate._kernel_plan(["linux", "kernel-6.1"], ["pertask", "shared"],
+                                                True, base)
+            self.assertEqual(skip, {("kernel-6.1", "shared")})
+            self.assertIn("shared not counted", notes[0])
+            with self.assertRaises(UsageError):
+                cmd_gate._kernel_plan(["kernel-6.1"], ["shared"], False, None)
+        finally:
+            cmd_gate.registry.kernels = real
+
     def test_late_write_failure_is_usage(self):
         # a write that fails after the up-front check: exit 2, not a traceback
         with self.assertRaisesRegex(UsageError, "--json: cannot write x"):

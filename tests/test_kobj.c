@@ -22,6 +22,10 @@
 #include "test_irq.h"
 #include "../kobj/kobj.h"
 
+/* workload/workload.h's KCB_WORKLOAD_SCRATCH (not included: its
+ * declarations are the benchmark's) */
+#define KCB_WORKLOAD_SCRATCH_BYTES	(64 * 1024)
+
 static int passed, failed;
 
 static void report(const char *what, const char *name, int ok)
@@ -70,12 +74,62 @@ static int twins_in_child(const struct kobj_kernel *k, uint64_t nrec)
 	return WEXITSTATUS(st);
 }
 
+/*
+ * The workload linked against k's hooks (kobj-bundle's copy): one round
+ * records the same PCs twice running, nothing while tracing is disabled,
+ * and the same count in every kernel (one instrumented object): *records
+ * is that count.  0 if it holds, else 1 (in a child: a crash is a failure).
+ */
+static int workload_in_child(const struct kobj_kernel *k, uint64_t *records)
+{
+	int fds[2], st;
+	pid_t pid;
+
+	if (!k->workload || pipe(fds))
+		return 1;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct kcb_dev kd;
+		uint64_t n[2] = { 0, 0 }, idle;
+		void *scratch = calloc(1, KCB_WORKLOAD_SCRATCH_BYTES);
+
+		if (!scratch || kcb_thread_attach(0, true) < 0 || kcb_dev_init(&kd, 1u << 20))
+			_exit(1);
+		kcb_task_disable(kcb_current());
+		k->workload(42, scratch);
+		idle = kd.buf[0];
+		for (int r = 0; r < 2; r++) {
+			kd.buf[0] = 0;
+			kcb_task_enable(kcb_current(), &kd, KCB_MODE_TRACE_PC);
+			k->workload(42, scratch);
+			kcb_task_disable(kcb_current());
+			n[r] = kd.buf[0];
+		}
+		printf("  %s workload: %llu PCs a round, twice; %llu disabled %s\n",
+		    n[0] && n[0] == n[1] && !idle ? "ok" : "FAIL",
+		    (unsigned long long)n[0], (unsigned long long)idle, k->name);
+		fflush(stdout);
+		if (write(fds[1], &n[0], sizeof(n[0])) != sizeof(n[0]))
+			_exit(1);
+		_exit(!(n[0] && n[0] == n[1] && !idle));
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], records, sizeof(*records)) != sizeof(*records))
+		*records = 0;
+	close(fds[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return 1;
+	return !WIFEXITED(st) || WEXITSTATUS(st);
+}
+
 int main(int argc, char **argv)
 {
 	const char *require = NULL, *filter = NULL;
 	uint64_t nrec = getenv("KCB_TEST_RECORDS") ?
 	    strtoull(getenv("KCB_TEST_RECORDS"), NULL, 0) : 200000;
 	int opt, i, controls = 0, twinned = 0, linked = 0;
+	uint64_t wl_records = 0;
 
 	while ((opt = getopt(argc, argv, "r:")) != -1) {
 		if (opt == 'r')
@@ -119,10 +173,18 @@ int main(int argc, char **argv)
 		printf("# %s (returns: %s)\n#   %s\n", k->name, kobj_return, k->key);
 		bad = twins_in_child(k, nrec / 10);
 		twinned += !k->control;
-		if (k->control)
+		if (k->control) {
 			report("broken-control-caught-first-attempt", k->name, bad != 0);
-		else
+		} else {
+			uint64_t n;
+
 			report("twins", k->name, bad == 0);
+			bad = workload_in_child(k, &n);
+			/* one instrumented copy: every kernel records the same */
+			if (!wl_records)
+				wl_records = n;
+			report("workload", k->name, !bad && n == wl_records);
+		}
 	}
 	if (require) {
 		/* every required kernel must have run its twins, not only linked */

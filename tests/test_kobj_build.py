@@ -93,6 +93,17 @@ class NoKernelObject(unittest.TestCase):
         self.assertIn("nothing checked", r.stderr)
         self.assertIn("not ok linked kernel-6.1", r.stdout)
 
+    def test_gate_fails_closed(self):
+        """The gate counts the kernel configurations by default: without
+        any linked it fails (exit 4) before measuring, saying why."""
+        r = sh([os.path.join(ROOT, "kcovbench"), "gate", "--binary", self.kcovbench],
+               env=dict(os.environ, KCOVBENCH_BIN=self.kcovbench))
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        # the committed baseline holds both kernels' rows: named
+        self.assertIn("kernel-6.1, kernel-6.12 are not linked", r.stderr)
+        self.assertIn("scripts/setup", r.stderr)
+        self.assertNotIn("PASS", r.stdout)
+
     def test_no_filter_fails(self):
         r = sh([self.test_kobj])
         self.assertEqual(r.returncode, 1)

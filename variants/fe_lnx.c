@@ -11,12 +11,26 @@
  * wanted mode (a KCOV_IN_CTXSW bit makes it fail); area and size from the
  * task.  PC = _RET_IP_ - kaslr_offset().  write_comp_data() re-runs the
  * check for every switch case.
+ *
+ * Kernel version tracked: 6.1 (Debian's 6.1.192 kernel/kcov.o, held to it
+ * statically in results/fidelity/table.md and measured beside it as
+ * configuration kernel-6.1).  6.12 (Debian's 6.12.118, kernel-6.12) reads
+ * current and preempt_count from pcpu_hot (RIP-relative %gs loads of
+ * const_pcpu_hot.current_task and pcpu_hot.preempt_count) instead of
+ * current_task and __preempt_count: on the traced path the same two %gs
+ * loads, the same branches (the hardirq and NMI tests of the non-task path
+ * merged into one: one branch fewer there, none on the task path), the
+ * same out-of-line write_comp_data() call per cmp hook and switch case;
+ * +1 instruction per hook entry (endbr64: Debian 6.12 builds with IBT),
+ * +3 on the cmp hooks' path and +2 per switch case (register moves).  The
+ * cost structure is the same, so this replica stands for both; the
+ * differences are in docs/kernel-configs.md ("6.12 against 6.1").
  */
 #include "variant.h"
 
 #define FE			lnx
 #define FE_NAME			"linux"
-#define FE_ORIGIN		"Linux kernel/kcov.c check_kcov_mode(), 2024 in_softirq_really() form"
+#define FE_ORIGIN		"Linux kernel/kcov.c check_kcov_mode(), 2024 in_softirq_really() form; tracks 6.1 (Debian 6.1.192's kcov.o: kernel-6.1); 6.12's pcpu_hot path has the same cost shape"
 #define FE_SWITCH_PER_CASE	1
 #define FE_INDIRECT		0
 /* Debian's GCC keeps write_comp_data() out of line in kernel/kcov.o: the

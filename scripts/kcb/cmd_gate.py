@@ -36,9 +36,23 @@ from .gate_verdict import judge, render, render_regressions
 NAME = "gate"
 HELP = "instruction-count regression gate against results/gate/baseline.json"
 EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_INCOMPARABLE, EXIT_MEASURE = 0, 1, 2, 3, 4
-# Every upstream configuration and the empty hook, in the binary's default
-# modes plus one switch of each flavour (the registry's, read when used).
-DEFAULT_CONFIGS = Lazy(lambda: list(registry.upstream_configs()) + ["empty"])
+
+
+def default_kernels():
+    """The real kernel objects (kobj/) the gate counts unless --configs says
+    otherwise: the Debian references scripts/setup builds (source deb:, no
+    patch: kernel-6.1, kernel-6.12), which CI's clean clone builds too.  A
+    user's own kernel-NAME, or a patched one, is counted when --configs
+    names it."""
+    return [k["name"] for k in registry.kernels()
+            if "[deb:" in k["key"] and " patch=none " in k["key"]]
+
+
+# Every upstream configuration, the linked Debian kernel objects and the
+# empty hook, in the binary's default modes plus one switch of each flavour
+# (the registry's, read when used).  A kernel object runs only its hooks'
+# modes (registry.kernels()' "modes"): the others are left out, said so.
+DEFAULT_CONFIGS = Lazy(lambda: list(registry.upstream_configs()) + default_kernels() + ["empty"])
 DEFAULT_MODES = Lazy(lambda: list(registry.default_modes()) + ["switch16", "switch16-pc"])
 
 
@@ -157,7 +171,44 @@ def _writing(what, path):
         raise UsageError("%s: cannot write %s: %s" % (what, path, e.strerror or e))
 
 
+def _kernel_plan(configs, modes, default, base, exe="build/plain/kcovbench"):
+    """(skip, notes): the (config, mode) pairs a kernel configuration does
+    not run, and a line saying so per kernel.  Fails closed (MeasureError,
+    exit 4) when a kernel configuration the gate must count is not linked:
+    one --configs names, or, by default, any the baseline holds, or none at
+    all -- never a silent pass without them."""
+    linked = {k["name"]: k for k in registry.kernels()}
+    want = [c for c in configs if c.startswith("kernel-")]
+    if default:
+        want += sorted({e["config"] for e in (base or {}).get("entries", [])
+                        if e["config"].startswith("kernel-")} - set(want))
+    absent = [c for c in want if c not in linked]
+    if absent or (default and not want):
+        where = os.path.relpath(exe) if os.path.isabs(exe) else exe
+        what = ("%s %s not linked into %s" % (
+            ", ".join(absent), "is" if len(absent) == 1 else "are", where) if absent else
+            "no real kernel object is linked into %s" % where)
+        raise MeasureError(
+            "%s (nothing built under .cache/kernel-obj/ here).  The gate counts the "
+            "kernel configurations with the replicas: build them with scripts/setup "
+            "(or scripts/kernel-obj 6.1 --source deb:6.1, and 6.12) and run it again, "
+            "or gate the replicas alone with an explicit --configs" % what)
+    skip, notes = set(), []
+    for c in configs:
+        if c in linked:
+            out = [m for m in modes if m not in linked[c]["modes"]]
+            skip |= {(c, m) for m in out}
+            if out:
+                notes.append("%s: %s not counted (a real kernel object runs its hooks' "
+                             "modes only)" % (c, ", ".join(out)))
+    if skip and all((c, m) in skip for c in configs for m in modes):
+        raise UsageError("no mode asked for is one %s run%s" % (
+            ", ".join(configs), "s" if len(configs) == 1 else ""))
+    return skip, notes
+
+
 def _main(args):
+    default = args.configs is DEFAULT_CONFIGS
     args.configs, args.modes = list(args.configs), list(args.modes)   # the defaults are lazy
     import time
     t0 = time.monotonic()
@@ -210,13 +261,16 @@ def _main(args):
                 % (args.baseline, ", ".join(f for f, _, _ in diff),
                    "".join("  %s: baseline %r, here %r\n" % d for d in diff)))
 
-    result = measure(backend, exe, args.configs, args.modes, ops, runs, jobs)
+    skip, kernel_notes = _kernel_plan(args.configs, args.modes, default, base, exe)
+    result = measure(backend, exe, args.configs, args.modes, ops, runs, jobs, skip)
     elapsed = time.monotonic() - t0
     exact = "identical in all %d runs" % runs if backend == "callgrind" else \
         "minimum of %d runs" % runs
     print("kcovbench gate: backend %s (%s; %s), %s" % (backend, key["tool"], why, key["compiler"]))
     print("  %d configs x %d modes, %d ops each, counts %s; %.1f s"
           % (len(args.configs), len(args.modes), ops, exact, elapsed))
+    for n in kernel_notes:
+        print("  " + n)
     if backend == "callgrind":
         print("  callgrind counts instructions and branches (Bc+Bi); cycles need "
               "hardware counters")

@@ -30,7 +30,7 @@ import time
 from . import machine, recipe, realprog_report as report
 from . import realprog_work as work
 from .common import ROOT, Failure, Staging, UsageError, first_line
-from .realprog_build import BUILD_CMDS, OPT, SETS, build, configs
+from .realprog_build import BUILD_CMDS, OPT, SETS, build, configs, kernel_configs
 from .realprog_measure import CG_SET, PIN, callgrind, check, hyperfine
 from .realprog_source import fetch
 from .realprog_work import say
@@ -98,13 +98,21 @@ def add_arguments(p):
 
 
 def which_configs(arg):
+    """The configurations asked for; a real kernel object (kernel-*) only
+    when named, so the default sets stay the replicas'."""
     allc = configs()
+    kernels = kernel_configs() if any(c.startswith("kernel-") for c in arg.split(",")) else []
+    allc = allc + kernels
     if arg == "upstream":
         return configs(upstream_only=True)
     if arg == "proposals":   # each beside the upstream ones, marked
         return allc
     want = [c for c in arg.split(",") if c]
     bad = [c for c in want if c not in {n for n, _, _ in allc}]
+    if any(c.startswith("kernel-") for c in bad):
+        raise UsageError("%s: no such kernel object linked into build/plain/kcovbench "
+                         "(scripts/setup builds kernel-6.1 and kernel-6.12; `kcovbench "
+                         "kernel add` others)" % ", ".join(c for c in bad if c.startswith("kernel-")))
     if bad or not want:
         raise UsageError("unknown configuration %s (configurations: %s)"
                          % (", ".join(bad) or "(none)", " ".join(n for n, _, _ in allc)))

@@ -2,11 +2,15 @@
 in a fresh copy of the set-up tree, linked with the empty hooks, each front
 end with no claim (build/feonly/) and each configuration's hooks
 (build/plain/variants_fe_<fe>.o, renamed to __sanitizer_cov_* by objcopy),
-with bench/instrument_rt.c as the runtime.  A step runs only when its
+with bench/instrument_rt.c as the runtime; a real kernel object
+(kernel-*, named in --configs) as linked into the benchmark (build/kobj/kobj.o,
+its hooks renamed to __sanitizer_cov_*, -no-pie) with no front-end-only
+build (its front end has no claim to take away).  A step runs only when its
 output is older than its inputs; every command is kept for
 build-commands.sh."""
 import glob
 import os
+import re
 import shlex
 import shutil
 
@@ -38,11 +42,22 @@ def newer(out, *ins):
     return any(os.path.getmtime(i) > t for i in ins)
 
 
+KOBJ = os.path.join(ROOT, "build", "kobj")
+KOBJ_FE = "kobj"        # the front-end id of a real kernel object's entry
+
+
 def configs(upstream_only=False):
     """[(name, front end id, pair id)] of the registry's configurations,
     the proposals' too unless upstream_only."""
     return [(c["name"], c["frontend_id"], c["pair_id"])
             for c in registry.configs(proposals=not upstream_only)]
+
+
+def kernel_configs():
+    """[(name, "kobj", bundle id)] of the real kernel objects linked in
+    (kernel-6.1: id 6_1, kobj-bundle's kobj_6_1_ prefix)."""
+    return [(k["name"], KOBJ_FE, re.sub(r"\W", "_", k["name"][len("kernel-"):]))
+            for k in registry.kernels()]
 
 
 # Every build command, run or up to date, for build-commands.sh.
@@ -127,6 +142,40 @@ def hooks(fe, pair, fe_only):
     return step(out, ["objcopy"] + syms + [src, out + ".tmp"], [src, __file__])
 
 
+def kobj_runtime(kid, name):
+    """instrument_rt.c for a real kernel object's hooks (KCB_RT_KOBJ)."""
+    d = os.path.join(work.WORK, "rt")
+    os.makedirs(d, exist_ok=True)
+    src = os.path.join(ROOT, "bench", "instrument_rt.c")
+    heads = glob.glob(os.path.join(ROOT, "hotpath", "*.h")) + \
+        glob.glob(os.path.join(ROOT, "variants", "*.h")) + [os.path.join(ROOT, "kobj", "kobj.h")]
+    out = os.path.join(d, "instrument_rt_kobj_%s.o" % kid)
+    return step(out, ["gcc"] + RT_CFLAGS + ["-DKCB_RT_SHARED=0", '-DKCB_RT_KOBJ="%s"' % name,
+                                            "-DKCB_RT_HOOKS_TEXT=kobj_text_%s" % kid,
+                                            "-c", src, "-o", out + ".tmp"],
+                [src, __file__] + heads)
+
+
+def kobj_hooks(kid):
+    """kobj-bundle's kobj.o (every linked kernel object and the kobj/
+    runtime) with kernel kid's hooks renamed to the compiler's names: the
+    object itself unmodified, its code in its own section (kobj_text_<kid>,
+    the drain's bounds)."""
+    src = os.path.join(KOBJ, "kobj.o")
+    d = os.path.join(work.WORK, "hooks")
+    os.makedirs(d, exist_ok=True)
+    out = os.path.join(d, "kobj_%s.o" % kid)
+    syms = []
+    for h in HOOKS:
+        syms += ["--redefine-sym", "kobj_%s___sanitizer_cov_%s=__sanitizer_cov_%s" % (kid, h, h)]
+    return step(out, ["objcopy"] + syms + [src, out + ".tmp"], [src, __file__])
+
+
+def kobj_link_flags():
+    """-no-pie (kcov.o's R_X86_64_32S) and the per-CPU symbols' script."""
+    return ["-no-pie", os.path.join(KOBJ, "kobj.ld")]
+
+
 def build(rc, tree, which):
     """{build name: executable}: "uninstrumented"; per set S, "S/empty",
     "S/fe-only/<fe>" and "S/<config>"."""
@@ -138,17 +187,24 @@ def build(rc, tree, which):
 
     def link(name, ins):
         out = os.path.join(bindir, name.replace("/", "@"))
-        return step(out, ["gcc", "-o", out + ".tmp"] + ins + rc.libs + LIBS, [exe] + ins)
+        return step(out, ["gcc", "-o", out + ".tmp"] + ins + rc.libs + LIBS,
+                    [exe] + [i for i in ins if not i.startswith("-")])
 
     bins = {"uninstrumented": link("uninstrumented", compile_set(rc, tree, "plain", ""))}
     for sid, flags, _ in SETS:
         objs = compile_set(rc, tree, sid, flags)
         bins[sid + "/empty"] = link(sid + "/empty", objs + [rt["empty"]])
-        for fe in sorted({fe for _, fe, _ in which}):
+        for fe in sorted({fe for _, fe, _ in which if fe != KOBJ_FE}):
             bins["%s/fe-only/%s" % (sid, fe)] = link(
                 "%s/fe-only/%s" % (sid, fe), objs + kcb + [hooks(fe, None, True), rt["pertask"]])
         # kcb_user.o before the runtime: its constructor must run first
         for name, fe, pair in which:
+            if fe == KOBJ_FE:
+                # a real kernel object: the bundle before the runtime, so
+                # that kobj/'s constructor (the context hook) runs first
+                bins["%s/%s" % (sid, name)] = link("%s/%s" % (sid, name), objs + kcb + [
+                    kobj_hooks(pair), kobj_runtime(pair, name)] + kobj_link_flags())
+                continue
             bins["%s/%s" % (sid, name)] = link("%s/%s" % (sid, name),
                                                objs + kcb + [hooks(fe, pair, False), rt["pertask"]])
     return bins

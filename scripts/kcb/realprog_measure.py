@@ -101,10 +101,13 @@ def _callgrind_one(rc, name, exe, run_dir, tmp):
     total = int(re.search(r"^\s*([\d,]+) \(100.0%\)\s+PROGRAM TOTALS", ann, re.M)
                 .group(1).replace(",", ""))
     parts = {k: 0 for k in report.CG_PARTS}
-    for m in re.finditer(r"^\s*([\d,]+) \([^)]*\)\s+\S*:(__sanitizer_cov_\w+|kcb_\w+)", ann, re.M):
+    # a real kernel object's (kernel-*) own functions are kobj_<id>_*: its
+    # out-of-line write_comp_data() counts where the replica's impl_cmp does
+    for m in re.finditer(r"^\s*([\d,]+) \([^)]*\)\s+\S*:(__sanitizer_cov_\w+|kcb_\w+|kobj_\w+)",
+                         ann, re.M):
         n, v = m.group(2).replace("__sanitizer_cov_", ""), int(m.group(1).replace(",", ""))
         key = n if n in ("trace_pc", "trace_switch") else \
-            "impl" if n.endswith(("__impl_pc", "__impl_cmp")) else \
+            "impl" if n.endswith(("__impl_pc", "__impl_cmp", "_write_comp_data")) else \
             "cmp" if n.startswith("trace_") and "cmp" in n else "other"
         parts[key] += v
     return name, {"total": total, "parts": parts}

@@ -28,6 +28,8 @@ def ratio(times, a, b, key="wall"):
 
 
 def fmt(r):
+    if r is None:
+        return "-"
     est, lo, hi = r
     if lo is None:
         return "%.2f (n too small for an interval)" % est
@@ -53,6 +55,14 @@ def rows(ctx, sid):
                      "median_ms": median(t, empty) * 1e3}}
     for name, fe, _ in ctx["which"]:
         full, feo = "%s/%s" % (sid, name), "%s/fe-only/%s" % (sid, fe)
+        if feo not in t:
+            # a real kernel object (kernel-*): no front-end-only build
+            mb, mx = median(t, base), median(t, full)
+            out[name] = {"front_end": fe, "median_ms": mx * 1e3,
+                         "wall": ratio(t, base, full), "cpu": ratio(t, base, full, "cpu"),
+                         "fe_only": None, "part_front_end": None,
+                         "part_claim": None, "share": None}
+            continue
         mb, me, mf, mx = (median(t, n) for n in (base, empty, feo, full))
         over = mx - mb
         out[name] = {
