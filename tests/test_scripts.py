@@ -149,6 +149,63 @@ class BuildVersion(Tree):
             self.assertIn("#define KCB_GIT_DIRTY 1", f.read())
 
 
+
+
+def dis(base=0, branch=8, pre=""):
+    """A small hooks.dis: f at base (its jne going to f+branch), then g;
+    pre is put before f (a function added before them)."""
+    g = base + 0x40
+    f = [(0, "mov    0x0(%%rip),%%eax        # %x <f+0x6>" % (base + 6)),
+         (6, "jne    %x <f+0x%x>" % (base + branch, branch)),
+         (8, "ret"), (9, "jmp    %x <g>" % g), (0xe, "nop")]
+    return (pre + "f:\n" + "".join("%8x:\t%s\n" % (base + o, t) for o, t in f)
+            + "  ;; f: 3 insns, 0 %fs loads, 0 lock, 0 calls, 0 indirect\n\n"
+            + "g:\n%8x:\tret\n" % g
+            + "  ;; g: 1 insns, 0 %fs loads, 0 lock, 0 calls, 0 indirect\n\n"
+            + ";; summary: hook insns fs lock calls indirect\n"
+            + ";; f      3  0  0  0  0\n;; g      1  0  0  0  0\n")
+
+
+class HooksDisSame(unittest.TestCase):
+    """scripts/hooks-dis-same: the same code at other addresses is the
+    same; a changed instruction or a lost function is not."""
+
+    def same(self, old, new):
+        with tempfile.TemporaryDirectory() as d:
+            a, b = os.path.join(d, "old"), os.path.join(d, "new")
+            write(a, old)
+            write(b, new)
+            r = subprocess.run([os.path.join(ROOT, "scripts", "hooks-dis-same"), a, b],
+                               capture_output=True, text=True)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        return r.returncode == 0, r.stdout
+
+    def test_moved_is_same(self):
+        old = dis()
+        self.assertTrue(self.same(old, old)[0])
+        # every address moved (a function added before): still the same
+        ok, out = self.same(old, dis(0x100, pre="h:\n       0:\tret\n\n"))
+        self.assertTrue(ok, out)
+        self.assertIn("1 only in NEW", out)
+
+    def test_changed_and_lost_fail(self):
+        old = dis()
+        ok, out = self.same(old, old.replace("jne ", "je  "))
+        self.assertFalse(ok)
+        self.assertIn("1 changed", out)
+        ok, out = self.same(old, old.split("g:\n")[0])
+        self.assertFalse(ok)
+        self.assertIn("only in", out)
+
+    def test_branch_to_the_trailing_jump_keeps_it(self):
+        """A jmp after ret is gas's padding jump unless a branch goes to it
+        (then it is a tail call, and a change to it counts)."""
+        old = dis(branch=9)
+        ok, _ = self.same(old, old.replace("jmp    40 <g>", "jmp    40 <h>"))
+        self.assertFalse(ok)
+        pad = dis()
+        self.assertTrue(self.same(pad, pad.replace("jmp    40 <g>", "jmp    40 <h>"))[0])
+
 def device_sweep():
     loader = importlib.machinery.SourceFileLoader(
         "device_sweep", os.path.join(ROOT, "scripts", "device-sweep"))
