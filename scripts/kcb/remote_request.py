@@ -3,12 +3,9 @@ the module's remote= runs with records=): ns per section per design,
 context, records and threads, and the share of it spent outside the hooks,
 against the baseline hooks-only (the same loop and records, start/stop cut
 to kcov_start/kcov_stop's stores)."""
-import os
 import re
 
-from . import stats
-from .common import ROOT
-from .remote_table import designs
+from . import registry, stats
 
 BASELINE = "hooks-only"
 RECORDS = (1, 16, 256)
@@ -17,15 +14,9 @@ NAME = re.compile(r"^(?:kmod:)?remote-request/([^/]+)/recs:(\d+)/(task|softirq)/
 
 def linux_designs():
     """(name, proposal) of the designs on the `linux` hooks: Linux's own and
-    the proposal pertask-pcpu-rcu (what the mode runs by default)."""
-    out = []
-    for ident in re.findall(r"X\(([a-z0-9_]+)\)",
-                            open(os.path.join(ROOT, "variants/remotes.h")).read()):
-        src = open(os.path.join(ROOT, "variants/remote_%s.c" % ident)).read()
-        if re.search(r'\.config\s*=\s*"linux"', src):
-            m = re.search(r'\.name\s*=\s*"([^"]+)"', src)
-            out += [d for d in designs() if m and d[0] == m.group(1)]
-    return out
+    the proposal pertask-pcpu-rcu (what the mode runs by default), from
+    the registry."""
+    return [(r["name"], r["proposal"]) for r in registry.remotes() if r["config"] == "linux"]
 
 
 def cells_of(benchmarks):
