@@ -187,7 +187,25 @@ def twins_of(e, argv):
     assert re.search(r"^\d+ passed, 0 failed$", r.stdout, re.M), r.stdout
 
 
+def kernel_add(e, argv):
+    # builds kcov.o from the reader's tree: tests/test_kernel_add.py runs
+    # exactly this on a linux-source-6.12 copy with a patch (about 50 s,
+    # the `kernel-add` suite); here the verb parses and that test is there
+    e.sh(["./kcovbench", "kernel", "add", "--help"])
+    with open(os.path.join(ROOT, "tests", "test_kernel_add.py")) as f:
+        src = f.read()
+    assert re.search(r'"kernel", "add", self.NAME, "--source", tree,\s*"--patch"', src), \
+        "tests/test_kernel_add.py no longer runs the README's kernel add"
+
+
+def ab_kernel_mine(e, argv):
+    # kernel-mine is the reader's; the other Debian kernel stands in
+    ab_short(e, [a if a != "kernel-mine" else "kernel-6.1" for a in argv])
+
+
 RULES = [
+    (r"\./kcovbench kernel add mine --source ~/linux --patch my-kcov\.patch", kernel_add),
+    (r"\./kcovbench ab kernel-6\.12 kernel-mine .*", ab_kernel_mine),
     (r"scripts/setup", setup),
     (r"scripts/test( quick)?", test_usage),
     (r"scripts/configure", configure),
