@@ -47,7 +47,8 @@ def tcg_warning(what, hardware):
         "in Debian's kernels under qemu's TCG (no KVM on this machine): emulated "
         "instructions, and an emulated lock is far dearer than a real one. It "
         "shows that each design runs in both kernels and how the designs order "
-        "there; hardware numbers are %s." % (what, hardware), 74)
+        "there; hardware numbers are %s." % (what, hardware), 74,
+        break_on_hyphens=False)
 
 
 def publish(out, files):
