@@ -15,7 +15,11 @@
  *		results never belong to an older spec).  -EBUSY during a run.
  *	variants  what config= takes: one upstream configuration a line
  *		("config openbsd-1.49 = obsd-1.49/cas"), then every front end
- *		x claim pair ("combo netbsd/cas", "broken" for the control).
+ *		x claim pair ("combo netbsd/cas", "broken" for the control),
+ *		and what remote= takes: each design with the configuration
+ *		of its hooks and its contexts ("remote linux-percpu
+ *		hooks=linux task softirq"), then the request-rate baseline
+ *		("baseline hooks-only hooks=linux task softirq").
  *
  * The writer holds the file open, and an open debugfs file holds a
  * reference on its module: rmmod during a run fails (-EAGAIN, "in use")
@@ -180,6 +184,13 @@ static const struct file_operations results_fops = {
 	.llseek = default_llseek,
 };
 
+static void remote_line(struct seq_file *m, const char *kind,
+			const struct kcb_remote_ops *r)
+{
+	seq_printf(m, "%s %s hooks=%s task%s\n", kind, r->name, r->config,
+		   r->softirq ? " softirq" : "");
+}
+
 static int variants_show(struct seq_file *m, void *v)
 {
 	int i;
@@ -194,10 +205,15 @@ static int variants_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %s/%s\n", c->pair->broken ? "broken" : "combo",
 			   c->fe->name, c->pair->name);
 	}
-	/* remote= runs: the design, and the contexts it has */
+	/*
+	 * remote= runs: "remote NAME hooks=CONFIG CONTEXT...", the design,
+	 * the configuration its sections' records call (scripts pick the
+	 * designs on Linux's hooks by it) and the contexts it has; then the
+	 * request-rate baseline (remote=hooks-only records=N), as "baseline".
+	 */
 	for (i = 0; i < kcb_nremotes; i++)
-		seq_printf(m, "remote %s task%s\n", kcb_remotes[i]->name,
-			   kcb_remotes[i]->softirq ? " softirq" : "");
+		remote_line(m, "remote", kcb_remotes[i]);
+	remote_line(m, "baseline", &kcb_remote_hooks_only);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(variants);

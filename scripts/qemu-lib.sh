@@ -5,8 +5,8 @@
 # Debian kernel flavour, fetch that kernel (apt-get download, unpacked into
 # .cache/kernels/, never installed), pack a busybox initramfs around an
 # /init body, boot it, and look for kernel trouble in the serial log.
-# Sourced by scripts/qemu-kmod-test, qemu-kmod-run and qemu-kmod-badinput;
-# the caller sets `set -euo pipefail` and may set:
+# Sourced by every scripts/qemu-kmod-*; the caller sets `set -euo
+# pipefail` and may set:
 #
 #	QEMU_ACCEL	kvm or tcg (probed at the first boot if unset)
 #	QEMU_TIMEOUT	seconds per boot (default 600)
@@ -221,4 +221,87 @@ json_blocks() {
 		print("%d results files, %d bad" % (len(blocks), bad))
 		sys.exit(1 if bad or not blocks else 0)
 	PY
+}
+
+# The scripts that publish a results set (qemu-kmod-remote,
+# qemu-kmod-remote-request, qemu-kmod-preempt) share what follows.
+
+# results_commit OUT: set qemu_commit to HEAD's short hash, "-dirty" added
+# when tracked or new files outside results/ differ; die if so and OUT is
+# inside results/, which takes runs of a committed tree only.
+results_commit() {
+	qemu_commit=$(git -C "$qemu_root" rev-parse --short=12 HEAD)
+	[ -n "$(git -C "$qemu_root" status --porcelain -- . ':!results')" ] || return 0
+	case $(realpath -m "$1")/ in
+	"$(realpath "$qemu_root/results")"/*)
+		die "the tree is dirty: results/ takes runs of a committed tree only" ;;
+	esac
+	qemu_commit=$qemu_commit-dirty
+}
+
+# positive NAMES VALUE...: die unless every VALUE is a positive number.
+positive() {
+	local names=$1 v
+
+	shift
+	for v in "$@"; do
+		case $v in '' | *[!0-9]* | 0) die "$names: positive numbers, not '$v'" ;; esac
+	done
+}
+
+# remote_guest BODY: an /init body for remote= runs: insmod (no selftest),
+# ncpus set, printk quiet, a kcb_run function, BODY, rmmod.  In BODY,
+# "kcb_run NAME SPEC..." runs SPEC and prints its results between
+# kcb-json-begin/end NAME lines, or "kcb-run: not ok NAME: SPEC".
+remote_guest() {
+	cat <<-'EOF'
+		insmod /kcovbench.ko selftest=0 || echo "kcb-init: insmod failed"
+		ncpus=$(grep -c ^processor /proc/cpuinfo)
+		echo 1 >/proc/sys/kernel/printk
+		kcb_run() {
+			name=$1
+			shift
+			if echo "$*" >/sys/kernel/debug/kcovbench/run; then
+				echo "kcb-json-begin $name"
+				cat /sys/kernel/debug/kcovbench/results
+				echo "kcb-json-end $name"
+			else
+				echo "kcb-run: not ok $name: $*"
+			fi
+		}
+	EOF
+	printf '%s\n' "$1"
+	cat <<-'EOF'
+		echo 7 >/proc/sys/kernel/printk
+		rmmod kcovbench && echo "kcb-init: rmmod ok"
+	EOF
+}
+
+# measure_flavours TAG BODY: for amd64 and rt-amd64, build the module, boot
+# remote_guest BODY, keep the serial log in $qemu_tmp/FLAVOUR.log (the
+# caller makes qemu_tmp, a temporary directory; a copy goes to
+# build/qemu-TAG-FLAVOUR.log) and die unless the guest ran every spec
+# cleanly: no kernel trouble, no failed run, results that parse, rmmod.
+# Sets qemu_rels to "amd64=RELEASE rt-amd64=RELEASE".
+measure_flavours() {
+	local tag=$1 body=$2 flav log rc
+
+	qemu_rels=""
+	for flav in amd64 rt-amd64; do
+		build_module "$flav" || exit 1
+		make_initramfs "$qemu_ko" "$qemu_tmp/$flav.cpio.gz" "$(remote_guest "$body")"
+		echo "== $flav: booting $qemu_rel"
+		log=$qemu_tmp/$flav.log
+		rc=0
+		boot "$qemu_vmlinuz" "$qemu_tmp/$flav.cpio.gz" "$log" || rc=$?
+		cp "$log" "$qemu_build/qemu-$tag-$flav.log"
+		[ "$rc" = 0 ] || die "$flav: qemu exited $rc ($qemu_build/qemu-$tag-$flav.log)"
+		! kernel_trouble "$log" || die "$flav: kernel trouble"
+		! grep '^kcb-run: not ok' "$log" || die "$flav: runs failed"
+		grep -q 'kcb-init: rmmod ok' "$log" || die "$flav: rmmod failed"
+		json_blocks "$log" >/dev/null || die "$flav: bad results"
+		echo "== $flav: $(grep -c '^kcb-json-begin' "$log") runs in ${qemu_boot_s}s"
+		qemu_rels="$qemu_rels $flav=$qemu_rel"
+	done
+	qemu_rels=${qemu_rels# }
 }

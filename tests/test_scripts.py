@@ -252,6 +252,40 @@ class DeviceSweepCollect(Tree):
             self.assertIn("partial sweep: failed or missing classes: core (exit 139)", f.read())
 
 
+class QemuSet(unittest.TestCase):
+    """kcb/qemu_set.py: a qemu script's set replaces the old one whole, and
+    a write that fails leaves the old one as it was."""
+
+    def setUp(self):
+        from kcb import qemu_set
+        self.qemu_set = qemu_set
+        self.tmp = tempfile.mkdtemp()
+        self.out = os.path.join(self.tmp, "set")
+        self.addCleanup(shutil.rmtree, self.tmp)
+
+    def test_replaces_whole(self):
+        self.qemu_set.publish(self.out, {"a.json": "1", "old.txt": "x"})
+        self.qemu_set.publish(self.out, {"a.json": "2", "README.md": "r"})
+        self.assertEqual(sorted(os.listdir(self.out)), ["README.md", "a.json"])
+        with open(os.path.join(self.out, "a.json")) as f:
+            self.assertEqual(f.read(), "2")
+        self.assertEqual(os.listdir(self.tmp), ["set"])
+
+    def test_failed_write_keeps_old(self):
+        self.qemu_set.publish(self.out, {"a.json": "1"})
+        with self.assertRaises(OSError):
+            self.qemu_set.publish(self.out, {"a.json": "2", "no/such/dir": "x"})
+        self.assertEqual(os.listdir(self.out), ["a.json"])
+        self.assertEqual(os.listdir(self.tmp), ["set"])
+
+    def test_guest_benchmarks(self):
+        log = os.path.join(self.tmp, "log")
+        write(log, "noise\nkcb-json-begin a/task/1\n{\"benchmarks\": [{\"x\": 1}]}\n"
+              "kcb-json-end a/task/1\nkcb-json-begin b\n{\"benchmarks\": [{\"x\": 2}]}\n"
+              "kcb-json-end b\n")
+        self.assertEqual(self.qemu_set.guest_benchmarks(log), [{"x": 1}, {"x": 2}])
+
+
 if __name__ == "__main__":
     import unit_main
     unit_main.run(__name__)

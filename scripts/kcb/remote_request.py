@@ -33,6 +33,25 @@ def cells_of(benchmarks):
     return cells
 
 
+def names_of(cells):
+    """(name, proposal) of the designs that have cells: Linux's designs in
+    the registry's order, then any other measured one, the baseline aside."""
+    names = [n for n in linux_designs() if any(k[0] == n[0] for k in cells)]
+    seen = {n for n, _ in names}
+    for k in sorted(cells):
+        if k[0] != BASELINE and k[0] not in seen:
+            names.append((k[0], False))
+            seen.add(k[0])
+    return names
+
+
+def table(cells):
+    """The share table of cells: header and one row per design, context and
+    records, at every thread count measured."""
+    threads = sorted({k[3] for k in cells})
+    return header(threads) + rows(names_of(cells), cells, threads)
+
+
 def share(section, hooks):
     """The share of a section outside the hooks: 1 - hooks/section, in %;
     below 0 (the baseline measured slower: noise) shown as such."""
