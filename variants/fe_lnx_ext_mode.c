@@ -34,27 +34,10 @@
 _Static_assert(KCB_MODE_IN_CTXSW < 0x100 && KCB_MODE_TRACE_PC < 0x80 &&
     KCB_MODE_TRACE_CMP < 0x80, "the mode byte holds every mode and KCOV_IN_CTXSW");
 
+/* check_kcov_mode() with the byte compare, the word kept for the record */
+#define LNX_MODE_MATCH(m, mode)	((uint8_t)(m) == (uint8_t)(mode))
+#define LNX_SINK_MODE(m)	(m)
 #include "lnx_check.h"
-
-/* check_kcov_mode() with the byte compare */
-static __always_inline bool lnx_ext_mode_lookup(int mode, struct kcb_sink *s)
-{
-	struct kcb_task *t = kcb_current();
-	unsigned int m;
-
-	if (!kcb_in_task() && !(kcb_in_softirq_really() && t->kcov_softirq))
-		return false;
-	m = READ_ONCE(t->kcov_mode);
-	barrier();
-	if ((uint8_t)m != (uint8_t)mode)
-		return false;
-	lnx_sink(t, s);
-	s->mode = m;
-	return true;
-}
-/* lnx_check.h's fe_lookup is the upstream one: this front end uses its own
- * for every hook. */
-#define fe_lookup		lnx_ext_mode_lookup
 
 static __always_inline uint64_t lnx_ext_mode_record(const struct kcb_sink *s, uint64_t pc)
 {

@@ -24,6 +24,15 @@ static __always_inline void lnx_sink(struct kcb_task *t, struct kcb_sink *s)
 	s->mode = 0;	/* no claim reads it: the compiler drops the store */
 }
 
+/* check_kcov_mode()'s compare, and the mode word a claim may read: a front
+ * end with more than the mode in the word replaces them (fe_lnx_ext_mode.c) */
+#ifndef LNX_MODE_MATCH
+#define LNX_MODE_MATCH(m, mode)	((m) == (unsigned int)(mode))
+#endif
+#ifndef LNX_SINK_MODE
+#define LNX_SINK_MODE(m)	0
+#endif
+
 static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 {
 	struct kcb_task *t = kcb_current();
@@ -33,9 +42,10 @@ static __always_inline bool fe_lookup(int mode, struct kcb_sink *s)
 		return false;
 	m = READ_ONCE(t->kcov_mode);
 	barrier();
-	if (m != (unsigned int)mode)
+	if (!LNX_MODE_MATCH(m, mode))
 		return false;
 	lnx_sink(t, s);
+	s->mode = LNX_SINK_MODE(m);
 	return true;
 }
 
