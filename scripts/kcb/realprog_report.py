@@ -91,7 +91,7 @@ def table(ctx, sid, label):
         flag = " (wall and CPU disagree)" if disagree(r["wall"], r["cpu"]) else ""
         share = " / ".join("%.0f%%" % (100 * x) for x in r["share"]) if r["share"] else "-"
         lines.append("| %s%s | %s | %s%s | %s | %s | %s | %s | %.0f ms |" % (
-            name, " [PROPOSAL]" if results.is_proposal(name) else "", fmt(r["wall"]),
+            name, results.mark(name), fmt(r["wall"]),
             fmt(r["cpu"]), flag, fmt(r["fe_only"]), fmt(r["part_front_end"]),
             fmt(r["part_claim"]), share, r["median_ms"]))
     return "\n".join(lines) + "\n", d
@@ -114,7 +114,7 @@ def cg_table(ctx, sid, label):
         if label_n == "empty":
             label_n = "empty hooks"
         lines.append("| %s%s | %.1fM | %.2f | %.0f%% | %s |" % (
-            label_n, " [PROPOSAL]" if results.is_proposal(label_n) else "", c["total"] / 1e6,
+            label_n, results.mark(label_n), c["total"] / 1e6,
             c["total"] / base, 100 * hooks / c["total"],
             " | ".join("%.0f%%" % (100 * c["parts"][k] / c["total"]) for k in CG_PARTS)))
     return "\n".join(lines) + "\n"
@@ -285,7 +285,7 @@ def write_index(out):
             cells = [fmt(tuple(s["sets"][sid][n]["wall"])) if n in s["sets"].get(sid, {})
                      else "-" for s in progs]
             text += "| %s%s | %s |\n" % ("empty hooks (the calls alone)" if n == "empty" else n,
-                                         " [PROPOSAL]" if results.is_proposal(n) else "",
+                                         results.mark(n),
                                          " | ".join(cells))
     atomic_write(os.path.join(out, "README.md"), text)
     # as every results set: key lines and commands (here one per program)

@@ -56,6 +56,14 @@ def is_unmerged(config, proposals=None, unmerged=None):
             and not any(p in proposals and p not in unmerged for p in parts))
 
 
+def mark(config):
+    """The mark a table puts after config's name: " [PROPOSAL]", " [UNMERGED
+    UPSTREAM]" or nothing (the registry's flags)."""
+    if not is_proposal(config):
+        return ""
+    return " [UNMERGED UPSTREAM]" if is_unmerged(config) else " [PROPOSAL]"
+
+
 class Bench:
     def __init__(self, run_name, threads, flags=None):
         """flags: (controls, proposals, unmerged) of the file it is read from
